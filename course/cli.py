@@ -1,0 +1,126 @@
+"""The ``course`` command: data, release, cleaning and autograding.
+
+    $ course data fetch                      # find (or download) and verify Fashion-MNIST
+    $ course release                         # regenerate notebooks/ from solutions/
+    $ course release --check                 # fail when notebooks/ is out of date
+    $ course clean solutions/01_knn/01_knn.ipynb
+    $ course autograde SUBMISSIONS --out grading/results --profile quick
+"""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def _cmd_data(args) -> int:
+    from course import data
+
+    try:
+        folder = data.locate_fashion_mnist(download=args.action == "fetch")
+    except data.DataNotFoundError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"Fashion-MNIST: {folder} (4 files, SHA-256 verified)")
+    return 0
+
+
+def _cmd_release(args) -> int:
+    from course.release import release, release_differences
+
+    if args.check:
+        problems = release_differences(args.assignments or None)
+        for p in problems:
+            print(p)
+        if problems:
+            print("notebooks/ is out of date: run `course release` and commit the result", file=sys.stderr)
+            return 1
+        print("notebooks/ matches what `course release` generates")
+        return 0
+    for path in release(args.assignments or None):
+        print(f"wrote {path}")
+    return 0
+
+
+def _cmd_clean(args) -> int:
+    from course.notebooks import clean_notebook, cleanliness_problems, read_notebook, write_notebook
+
+    status = 0
+    for path in map(Path, args.paths):
+        if args.check:
+            for problem in cleanliness_problems(path):
+                print(problem)
+                status = 1
+        else:
+            write_notebook(clean_notebook(read_notebook(path)), path)
+            print(f"cleaned {path}")
+    return status
+
+
+def _cmd_autograde(args) -> int:
+    from course.autograde import autograde, summary_table
+
+    if args.profile:
+        os.environ["COURSE_PROFILE"] = args.profile
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    subs = autograde(Path(args.submissions), out, args.assignment or None, progress=not args.no_progress)
+    print(summary_table(subs))
+    print(f"grades: {out / 'grades.csv'}; per-test results: {out / 'cells.csv'}; feedback: {out / 'feedback'}")
+    return 0 if all(s.status == "graded" for s in subs) else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="course",
+        description="Tools of the deep-learning course: data, student notebooks, grading.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n", 1)[1],
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("data", help="find, verify or download Fashion-MNIST",
+                       description="Looks for Fashion-MNIST in the course cache ($COURSE_DATA or data/), "
+                                   "then in Debian's dataset-fashion-mnist, then downloads it (fetch only); "
+                                   "verifies SHA-256 checksums.")
+    p.add_argument("action", choices=["fetch", "where"],
+                   help="fetch: find or download; where: find only, never download")
+    p.set_defaults(func=_cmd_data)
+
+    p = sub.add_parser("release", help="generate the student notebooks from solutions/",
+                       description="Runs nbgrader generate_assignment for each assignment and writes "
+                                   "clean student notebooks to notebooks/<id>/.")
+    p.add_argument("assignments", nargs="*", metavar="ID", help="assignment ids (default: all)")
+    p.add_argument("--check", action="store_true",
+                   help="write nothing; exit 1 when notebooks/ differs from what release generates")
+    p.set_defaults(func=_cmd_release)
+
+    p = sub.add_parser("clean", help="strip outputs and machine metadata from notebooks",
+                       description="Removes outputs, execution counts and machine-specific metadata, and "
+                                   "makes cell ids deterministic. Use it on solutions/ before committing.")
+    p.add_argument("paths", nargs="+", metavar="NOTEBOOK")
+    p.add_argument("--check", action="store_true", help="write nothing; exit 1 when a notebook is not clean")
+    p.set_defaults(func=_cmd_clean)
+
+    p = sub.add_parser("autograde", help="grade a folder of submissions; write grades CSV and feedback",
+                       description="Grades SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb with nbgrader "
+                                   "(hidden tests included). Submissions are copied, never modified; a broken "
+                                   "one is reported and the others are graded. Exit status 1 when some "
+                                   "submission could not be graded.")
+    p.add_argument("submissions", metavar="SUBMISSIONS", help="folder of <student>/<assignment>/ folders")
+    p.add_argument("--out", default="grading/results", help="output folder (default: grading/results)")
+    p.add_argument("--assignment", action="append", metavar="ID", help="grade only this assignment (repeatable)")
+    p.add_argument("--profile", choices=["quick", "full"],
+                   help="profile the notebooks run in (default: $COURSE_PROFILE, else full)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_autograde)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,175 @@
+"""Pictures for the notebooks: image grids, samples per class, curves, matrices.
+
+Every function draws on a new figure and returns it; notebooks display it inline.
+"""
+
+import numpy as np
+
+
+def _plt():
+    import matplotlib.pyplot as plt  # imported on first use: no work at import time
+
+    return plt
+
+
+def _as_displayable(img: np.ndarray) -> np.ndarray:
+    """Drops a trailing channel of size 1 and rescales floats to [0, 1] for imshow."""
+    img = np.asarray(img)
+    if img.ndim == 3 and img.shape[-1] == 1:
+        img = img[..., 0]
+    if img.dtype != np.uint8:
+        lo, hi = float(np.min(img)), float(np.max(img))
+        img = (img - lo) / (hi - lo) if hi > lo else np.zeros_like(img, dtype=np.float64)
+    return img
+
+
+def show_images(images, titles=None, ncols: int = 8, size: float = 1.4, cmap: str = "gray",
+                suptitle: str | None = None):
+    """Shows images in a grid.
+
+    Args:
+        images: array of shape (N, H, W), (N, H, W, 1) or (N, H, W, 3), or a list of such images.
+        titles: optional list of N strings.
+        ncols: images per row.
+        size: inches per image.
+        cmap: colour map for single-channel images.
+        suptitle: optional title over the grid.
+
+    Returns:
+        the matplotlib figure.
+    """
+    plt = _plt()
+    n = len(images)
+    if n == 0:
+        raise ValueError("show_images got no images")
+    ncols = min(ncols, n)
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3 * (titles is not None)),
+                             squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < n:
+            ax.imshow(_as_displayable(images[i]), cmap=cmap)
+            if titles is not None:
+                ax.set_title(str(titles[i]), fontsize=8)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def show_samples_per_class(x, y, class_names, per_class: int = 7, seed: int = 0, size: float = 1.1):
+    """Shows ``per_class`` random examples of each class, one column per class (as in CS231n).
+
+    Args:
+        x: images of shape (N, H, W) or (N, H, W, C).
+        y: int labels of shape (N,).
+        class_names: names indexed by label.
+        per_class: rows of the grid.
+        seed: seed for picking examples.
+
+    Returns:
+        the matplotlib figure.
+    """
+    plt = _plt()
+    rng = np.random.default_rng(seed)
+    num_classes = len(class_names)
+    fig, axes = plt.subplots(per_class, num_classes, figsize=(size * num_classes, size * per_class),
+                             squeeze=False)
+    for c in range(num_classes):
+        members = np.flatnonzero(np.asarray(y) == c)
+        picked = rng.choice(members, size=min(per_class, len(members)), replace=False) if len(members) else []
+        for row in range(per_class):
+            ax = axes[row, c]
+            ax.axis("off")
+            if row < len(picked):
+                ax.imshow(_as_displayable(x[picked[row]]), cmap="gray")
+            if row == 0:
+                ax.set_title(class_names[c], fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_curves(curves: dict, xlabel: str = "epoch", ylabel: str = "", title: str | None = None,
+                reference: dict | None = None, logy: bool = False):
+    """Plots named curves on one axis, with optional reference curves dashed.
+
+    Args:
+        curves: name -> sequence of values (x is the index).
+        reference: name -> sequence, drawn dashed in the same colour order.
+        logy: logarithmic y axis.
+
+    Returns:
+        the matplotlib figure.
+    """
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, values in curves.items():
+        ax.plot(np.arange(len(values)), values, label=name)
+    for name, values in (reference or {}).items():
+        ax.plot(np.arange(len(values)), values, "--", label=f"{name} (reference)")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if logy:
+        ax.set_yscale("log")
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_mean_std(xs, values_per_x, xlabel: str = "", ylabel: str = "", title: str | None = None,
+                  logx: bool = False):
+    """Scatter of every value per x, with the mean ± std as an error-bar line (CS231n's CV plot).
+
+    Args:
+        xs: sequence of x positions.
+        values_per_x: sequence (one per x) of sequences of values.
+
+    Returns:
+        the matplotlib figure.
+    """
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for x, values in zip(xs, values_per_x):
+        ax.scatter([x] * len(values), values, color="gray", s=12)
+    means = [np.mean(v) for v in values_per_x]
+    stds = [np.std(v) for v in values_per_x]
+    ax.errorbar(xs, means, yerr=stds, marker="o", capsize=3)
+    if logx:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def show_matrix(m, title: str | None = None, xlabel: str = "", ylabel: str = "", cmap: str = "viridis",
+                colorbar: bool = True):
+    """Shows a 2-D array as an image (a distance matrix, a confusion matrix, ...).
+
+    Args:
+        m: array of shape (rows, cols).
+
+    Returns:
+        the matplotlib figure.
+    """
+    plt = _plt()
+    m = np.asarray(m)
+    if m.ndim != 2:
+        raise ValueError(f"show_matrix needs a 2-D array, got shape {m.shape}")
+    fig, ax = plt.subplots(figsize=(7, 7 * min(1.0, m.shape[0] / max(m.shape[1], 1)) + 0.8))
+    im = ax.imshow(m, cmap=cmap, interpolation="nearest", aspect="auto")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    if colorbar:
+        fig.colorbar(im, ax=ax)
+    fig.tight_layout()
+    return fig
