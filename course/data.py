@@ -216,10 +216,9 @@ def fashion_mnist_split(num_train: int, num_val: int, num_test: int, seed: int =
         seed: seed for the sampling.
     """
     (x_tr, y_tr), (x_te, y_te) = load_fashion_mnist()
-    picked = sample_indices(y_tr, num_train + num_val, seed=seed)
-    # Shuffle the picked indices so that validation is a balanced random part of them.
-    picked = np.random.default_rng(seed + 1).permutation(picked)
-    val_idx, train_idx = np.sort(picked[:num_val]), np.sort(picked[num_val:])
+    pool = sample_indices(y_tr, num_train + num_val, seed=seed)
+    val_idx = pool[sample_indices(y_tr[pool], num_val, seed=seed + 1)]  # a balanced part of the pool
+    train_idx = np.setdiff1d(pool, val_idx)
     test_idx = sample_indices(y_te, num_test, seed=seed)
     return Split(
         x_train=x_tr[train_idx], y_train=y_tr[train_idx].astype(np.int64),

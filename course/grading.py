@@ -115,7 +115,7 @@ def assert_equal(got, expected, *, what: str, compared_with: str, hint: str | No
     wrong = np.flatnonzero(np.asarray(got != expected).ravel())
     if wrong.size:
         first = wrong[:5]
-        shown = ", ".join(f"[{i}] got {got.ravel()[i]!r} expected {expected.ravel()[i]!r}" for i in first)
+        shown = ", ".join(f"[{i}] got {got.ravel()[i].tolist()!r} expected {expected.ravel()[i].tolist()!r}" for i in first)
         raise CheckFailure(_with_hint(
             f"{what}: {wrong.size} of {got.size} entries differ from {compared_with}; first: {shown}", hint))
 

@@ -1,0 +1,66 @@
+# The course's two commands (see README.md):
+#   make lab    set everything up, then start JupyterLab on the course
+#   make test   set everything up, then run every test
+# Both are idempotent: a second run only does what changed.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMPS := .make
+PROFILE ?= quick
+LAB_PORT ?= 8888
+PYTEST_ARGS ?=
+
+SOLUTIONS := $(wildcard solutions/*/*.ipynb)
+RELEASED := $(patsubst solutions/%,notebooks/%,$(SOLUTIONS))
+
+.PHONY: env data notebooks lab test test-fast references samples clean help
+
+help:
+	@echo "make lab        set up and start JupyterLab (student notebooks in notebooks/)"
+	@echo "make test       set up and run every test"
+	@echo "make notebooks  regenerate the student notebooks from solutions/"
+	@echo "make samples    rebuild the sample submissions in autograder/samples/"
+	@echo "make references PROFILE=full   rebuild reference results (autograder/references/)"
+
+env: $(STAMPS)/env
+
+$(STAMPS)/env: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
+	  echo "Could not create a virtual environment: on Debian/Ubuntu run 'apt-get install python3-venv'."; exit 1; }
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@mkdir -p $(STAMPS) && touch $@
+
+# Fashion-MNIST: the course cache, else Debian's dataset-fashion-mnist (installed here when we are
+# root with apt), else the Keras download. `course data fetch` verifies the SHA-256 checksums.
+data: env
+	@$(BIN)/course data where >/dev/null 2>&1 || bash data/install_debian_dataset.sh
+	@$(BIN)/course data fetch
+
+notebooks: env $(RELEASED)
+
+notebooks/%.ipynb: solutions/%.ipynb | env
+	$(BIN)/course release $(firstword $(subst /, ,$*))
+
+lab: env data notebooks
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --port=$(LAB_PORT) \
+	  --LabApp.default_url=/lab/tree/notebooks/01_knn/01_knn.ipynb \
+	  $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
+
+test: env data
+	bash tests/system_setup.sh
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: env data
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+samples: env
+	$(BIN)/python autograder/build_samples.py
+
+references: env data
+	$(BIN)/python autograder/build_references.py --profile $(PROFILE)
+
+clean:
+	rm -rf $(STAMPS) grading artifacts .pytest_cache

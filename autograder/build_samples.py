@@ -1,0 +1,108 @@
+"""Builds the sample submissions from the student notebooks and the solutions.
+
+    $ python autograder/build_samples.py            # writes autograder/samples/<id>/<student>/<id>/<nb>.ipynb
+    $ python autograder/build_samples.py --check    # exit 1 when the committed samples are out of date
+
+Each ``autograder/sample_specs/<id>.py`` defines ``SAMPLES``: for each sample (used as the student
+id) how the answer cells are filled (``answers``: ``"solution"`` or ``None``), answers to
+``replace`` by grade_id, test cells to ``delete`` by grade_id, whether to ``truncate`` the file,
+and the ``score`` the autograder must give (``None``: it must report an error).
+"""
+
+import argparse
+import filecmp
+import importlib.util
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from course.notebooks import dumps, grade_cells, read_notebook  # noqa: E402
+
+SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.MULTILINE)
+
+
+def load_spec(assignment: str) -> dict:
+    """Returns ``SAMPLES`` of ``autograder/sample_specs/<assignment>.py``."""
+    path = ROOT / "autograder" / "sample_specs" / f"{assignment}.py"
+    spec = importlib.util.spec_from_file_location(f"samples_{assignment}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.SAMPLES
+
+
+def student_answer(solution_source: str) -> str:
+    """The solution's code as a student would write it: the nbgrader markers removed."""
+    return SOLUTION_MARKERS.sub("", solution_source)
+
+
+def build_sample(assignment: str, notebook: str, sample: dict) -> str:
+    """Returns the text of one sample submission's notebook."""
+    release = read_notebook(ROOT / "notebooks" / assignment / notebook)
+    solution_cells = grade_cells(read_notebook(ROOT / "solutions" / assignment / notebook))
+    replace = sample.get("replace", {})
+    delete = set(sample.get("delete", []))
+    cells = []
+    for cell in release.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        grade_id = meta.get("grade_id")
+        if grade_id in delete:
+            continue
+        if meta.get("solution") and cell.cell_type == "code":
+            if grade_id in replace:
+                cell.source = replace[grade_id].rstrip("\n")
+            elif sample.get("answers") == "solution":
+                cell.source = student_answer(solution_cells[grade_id].source)
+        cells.append(cell)
+    missing = (delete | set(replace)) - {c.metadata.get("nbgrader", {}).get("grade_id") for c in release.cells}
+    if missing:
+        raise KeyError(f"{assignment}: sample names unknown grade_ids {sorted(missing)}")
+    release.cells = cells
+    text = dumps(release)
+    if sample.get("truncate"):
+        text = text[: len(text) // 2]
+    return text
+
+
+def build(out_root: Path, assignments: list[str]) -> list[Path]:
+    """Writes every sample of the given assignments under ``out_root``; returns the paths."""
+    written = []
+    for aid in assignments:
+        for student, sample in load_spec(aid).items():
+            for nb_path in sorted((ROOT / "notebooks" / aid).glob("*.ipynb")):
+                target = out_root / aid / student / aid / nb_path.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(build_sample(aid, nb_path.name, sample), encoding="utf-8")
+                written.append(target)
+    return written
+
+
+def spec_ids() -> list[str]:
+    return sorted(p.stem for p in (ROOT / "autograder" / "sample_specs").glob("*.py"))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("assignments", nargs="*", help="assignment ids (default: all with a spec)")
+    parser.add_argument("--check", action="store_true", help="compare with the committed samples, write nothing")
+    args = parser.parse_args(argv)
+    ids = args.assignments or spec_ids()
+    committed = ROOT / "autograder" / "samples"
+    if not args.check:
+        for path in build(committed, ids):
+            print(f"wrote {path.relative_to(ROOT)}")
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = build(Path(tmp), ids)
+        stale = [p for p in fresh if not (committed / p.relative_to(tmp)).is_file()
+                 or not filecmp.cmp(p, committed / p.relative_to(tmp), shallow=False)]
+    for p in stale:
+        print(f"out of date: autograder/samples/{p.relative_to(tmp)}")
+    return 1 if stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""The sample submissions are graded with the scores their specs promise, through `course autograde`."""
+
+import csv
+import hashlib
+import subprocess
+import sys
+
+import pytest
+
+from helpers import ROOT
+
+sys.path.insert(0, str(ROOT / "autograder"))
+import build_samples  # noqa: E402
+
+SPEC_IDS = build_samples.spec_ids()
+
+
+def _digest(folder):
+    return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_samples_match_their_builder():
+    assert build_samples.main(["--check"]) == 0, "run `make samples` and commit autograder/samples/"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("aid", SPEC_IDS)
+def test_autograde_gives_each_sample_its_expected_score(aid, tmp_path):
+    samples = ROOT / "autograder" / "samples" / aid
+    before = _digest(samples)
+    out = tmp_path / "out"
+    run = subprocess.run([sys.executable, "-m", "course.cli", "autograde", str(samples), "--out", str(out),
+                          "--profile", "quick", "--no-progress"], cwd=ROOT, capture_output=True, text=True)
+    print(run.stdout)
+    spec = build_samples.load_spec(aid)
+    rows = {r["student"]: r for r in csv.DictReader(open(out / "grades.csv"))}
+    assert set(rows) == set(spec)
+    for student, sample in spec.items():
+        row = rows[student]
+        if sample["score"] is None:
+            assert row["status"] == "error" and row["message"], f"{student}: expected a clear error, got {row}"
+        else:
+            assert row["status"] == "graded", f"{student}: {row['message']}"
+            assert float(row["score"]) == sample["score"], f"{student}: {row['score']} != {sample['score']}"
+            assert (out / "feedback" / student / aid / f"{aid}.html").is_file()
+    assert run.returncode == (1 if any(s["score"] is None for s in spec.values()) else 0)
+    assert "could not be graded" in run.stdout
+    assert _digest(samples) == before, "autograde must never modify a submission"
+    cells = list(csv.DictReader(open(out / "cells.csv")))
+    failed = [c for c in cells if float(c["score"]) < float(c["max_score"])]
+    assert all(c["message"] for c in failed), "every failed test cell must carry its failure message"
