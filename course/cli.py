@@ -125,7 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Grades SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb with nbgrader "
                                    "(hidden tests included). Submissions are copied, never modified; a broken "
                                    "one is reported and the others are graded. Exit status 1 when some "
-                                   "submission could not be graded.")
+                                   "submission could not be graded. Writes OUT/grades.csv (one row per "
+                                   "submission), OUT/cells.csv (every test cell's score and failure message), "
+                                   "OUT/feedback/<student>/<assignment>/<notebook>.html and OUT/work/ (nbgrader's "
+                                   "folders and gradebook).")
     p.add_argument("submissions", metavar="SUBMISSIONS", help="folder of <student>/<assignment>/ folders")
     p.add_argument("--out", default="grading/results", help="output folder (default: grading/results)")
     p.add_argument("--assignment", action="append", metavar="ID", help="grade only this assignment (repeatable)")
