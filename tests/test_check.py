@@ -5,6 +5,7 @@ the correct one passes everything, the untouched one fails everything, and the o
 every visible test ("visible_only") is caught by two hidden tests only with --hidden.
 """
 
+import os
 import re
 import subprocess
 import sys
@@ -27,7 +28,7 @@ LINE = re.compile(r"^  (PASS|FAIL|hidden)\s+(\S+)\s+(-|[\d.]+) / ([\d.]+)$", re.
 
 def course_check(*args):
     run = subprocess.run([sys.executable, "-m", "course.cli", "check", *map(str, args)], cwd=ROOT,
-                         capture_output=True, text=True, env={**__import__("os").environ, "NO_COLOR": "1"})
+                         capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"})
     print(run.stdout, run.stderr)
     verdicts = {m.group(2): (m.group(1), m.group(3), float(m.group(4))) for m in LINE.finditer(run.stdout)}
     return run, verdicts
