@@ -19,6 +19,12 @@ TOLERANCES = {
     # BLAS may sum in another order (round-off ~1e-16, amplified by 100 SGD steps to well under 1e-6).
     # One image of 50 more or less is the largest change in accuracy we accept from that.
     "04_cnn_layers": {"overfit_loss_history": 1e-6, "overfit_final_train_accuracy": 0.02},
+    # 05: the toy surfaces are elementwise NumPy (exact); the deep-net statistics go through BLAS
+    # (another summation order moves them by ~1e-12). Keras training in float32 is bit-identical on
+    # one machine (seeded, op determinism); another CPU or thread count changes its round-off, which
+    # moves a few-epoch loss by up to ~0.01 and a 500-image validation accuracy by a few images.
+    "05_optimization": {"init_last_layer_std": 1e-6, "init_training_loss": 0.05,
+                        "optimizer_loss_curves": 0.05, "optimizer_val_accuracy": 0.03},
 }
 
 
