@@ -15,6 +15,16 @@ MACHINE_DEPENDENT = ("speedup_", "seconds", "time_")
 # results (kNN) must match exactly; trained models list their own tolerance with the reason.
 TOLERANCES = {
     "01_knn": {},
+    # 04: the tiny conv net is trained with NumPy in float64, bit-identical on one machine; another
+    # BLAS may sum in another order (round-off ~1e-16, amplified by 100 SGD steps to well under 1e-6).
+    # One image of 50 more or less is the largest change in accuracy we accept from that.
+    "04_cnn_layers": {"overfit_loss_history": 1e-6, "overfit_final_train_accuracy": 0.02},
+    # 05: the toy surfaces are elementwise NumPy (exact); the deep-net statistics go through BLAS
+    # (another summation order moves them by ~1e-12). Keras training in float32 is bit-identical on
+    # one machine (seeded, op determinism); another CPU or thread count changes its round-off, which
+    # moves a few-epoch loss by up to ~0.01 and a 500-image validation accuracy by a few images.
+    "05_optimization": {"init_last_layer_std": 1e-6, "init_training_loss": 0.05,
+                        "optimizer_loss_curves": 0.05, "optimizer_val_accuracy": 0.03},
 }
 
 
@@ -24,6 +34,11 @@ def _compare(key, got, want, tol, path=""):
         assert isinstance(got, dict) and set(got) == set(want), f"{where}: keys {sorted(got)} vs {sorted(want)}"
         for k in want:
             _compare(k, got[k], want[k], tol, f"{where}.")
+    elif isinstance(want, list) and tol and all(isinstance(v, (int, float)) for v in want):
+        # Curves (lists of numbers) with a tolerance are compared entry by entry.
+        assert isinstance(got, list) and len(got) == len(want), f"{where}: length {len(got)} vs {len(want)}"
+        for i, (g, w) in enumerate(zip(got, want)):
+            _compare(f"[{i}]", g, w, tol, where)
     elif isinstance(want, (int, float)) and not isinstance(want, bool):
         assert math.isclose(got, want, rel_tol=0, abs_tol=tol or 1e-12), f"{where}: {got} vs reference {want} (tol {tol})"
     else:
