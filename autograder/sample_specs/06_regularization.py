@@ -41,9 +41,11 @@ SAMPLES = {
     "correct": dict(answers="solution", score=18),
     "untouched": dict(answers=None, score=0),
     "dropout_scaled_at_test_time": dict(
-        answers="solution", replace={"dropout_forward": DROPOUT_SCALED_AT_TEST_TIME}, score=15,
+        answers="solution", replace={"dropout_forward": DROPOUT_SCALED_AT_TEST_TIME}, score=13,
         why="vanilla instead of inverted dropout: the visible statistics test (1) and the hidden Keras "
-            "comparison (2) fail; dropout_backward, consistent with this forward pass, keeps its points"),
+            "comparison (2) fail; dropout_backward (the solution's) no longer matches this forward pass at test "
+            "time, where the forward multiplies by 1 - p, so its numeric-gradient test (1) and hidden check (1) "
+            "fail too"),
     "batchnorm_batch_stats_in_inference": dict(
         answers="solution", replace={"batchnorm_forward": BATCHNORM_BATCH_STATS_IN_INFERENCE}, score=13,
         why="test mode normalizes with the test batch's statistics: the visible test-mode check (1), the hidden "
