@@ -268,47 +268,47 @@ def build_corpus(aid: str, out_root: Path, secrets: list | None = None, writable
         return _base(aid, nb_name, st, {fn: st["solution"][fn] + "\n" + code})
 
     add("correct", _base(aid, nb_name, st), full(), "the solution: full marks, graded like every other run")
-    add("patch_numpy_tf", answer_plus(F1, WRONG.format(fn=F1) + PATCH_NUMPY), fn_only(F1, visible=None),
+    add("patch_numpy_tf", answer_plus(FL, WRONG.format(fn=FL) + PATCH_NUMPY), fn_only(FL, visible=None),
         "a wrong answer that patches np.allclose, np.testing and tf.nn.conv2d: the hidden test is decided outside")
-    add("patch_grading_helpers", answer_plus(F1, WRONG.format(fn=F1) + PATCH_GRADING),
-        after(F1, hidden_only=True, visible=None) | {t["gid"]: None for t in tests if not t["hidden"]},
+    add("patch_grading_helpers", answer_plus(FL, WRONG.format(fn=FL) + PATCH_GRADING), fn_only(FL, visible=None),
         "a wrong answer that replaces course.grading's helpers and run_hidden_check: no outputs recorded, "
         "every later hidden test fails")
-    add("patch_builtins", answer_plus(F1, WRONG.format(fn=F1) + PATCH_BUILTINS), fn_only(F1, visible=None),
+    add("patch_builtins", answer_plus(FL, WRONG.format(fn=FL) + PATCH_BUILTINS), fn_only(FL, visible=None),
         "a wrong answer that patches builtins (all, any, AssertionError)")
-    add("forged_outputs", answer_plus(F1, WRONG.format(fn=F1) + FORGE),
-        after(F1, hidden_only=True, visible=None) | {t["gid"]: None for t in tests if not t["hidden"]},
+    add("forged_outputs", answer_plus(FL, WRONG.format(fn=FL) + FORGE), fn_only(FL, visible=None),
         "replaces the recorder with one that sends made-up outputs: they are verified outside and fail")
-    add("lying_output", answer_plus(F1, LIAR.format(fn=F1)), fn_only(F1, visible=None),
+    add("lying_output", answer_plus(FL, LIAR.format(fn=FL)), fn_only(FL, visible=None),
         "returns an object whose == is always True: the grader reads plain data only")
 
     # ----- test cells edited, deleted, duplicated, reordered, retyped, renamed
     def with_stub(fn):
         return _base(aid, nb_name, st, {fn: STUB.format(fn=fn)})
 
+    # The function left undone is the last one (FL): visible tests of later functions cannot depend on it.
+    fl_tests = [t["gid"] for t in tests if t["fn"] == FL]
     f1_tests = [t["gid"] for t in tests if t["fn"] == F1]
-    nb = with_stub(F1)
+    nb = with_stub(FL)
     for cell in nb["cells"]:
-        if cell["metadata"].get("nbgrader", {}).get("grade_id") in f1_tests:
+        if cell["metadata"].get("nbgrader", {}).get("grade_id") in fl_tests:
             cell["source"] = 'print("Visible test passed.")\nprint("Hidden test passed.")'
-    add("edited_test_cells", nb, fn_only(F1), "F1 not done, its test cells replaced by prints: the originals are graded")
-    nb = with_stub(F1)
-    nb["cells"] = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") not in f1_tests]
-    add("deleted_test_cells", nb, fn_only(F1), "F1 not done, its test cells deleted: restored and graded")
-    nb = with_stub(F1)
+    add("edited_test_cells", nb, fn_only(FL), "FL not done, its test cells replaced by prints: the originals are graded")
+    nb = with_stub(FL)
+    nb["cells"] = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") not in fl_tests]
+    add("deleted_test_cells", nb, fn_only(FL), "FL not done, its test cells deleted: restored and graded")
+    nb = with_stub(FL)
     cells = []
     for cell in nb["cells"]:
         gid = cell["metadata"].get("nbgrader", {}).get("grade_id")
-        if gid in f1_tests:
+        if gid in fl_tests:
             fake = json.loads(json.dumps(cell))
             fake["source"] = 'print("Hidden test passed.")'
             cells += [fake, cell, json.loads(json.dumps(fake))]
-        elif any(t["gid"] == gid and t["fn"] == FL for t in tests):
+        elif gid in f1_tests:
             cells += [cell, json.loads(json.dumps(cell))]
         else:
             cells.append(cell)
     nb["cells"] = cells
-    add("duplicated_test_cells", nb, fn_only(F1), "test cells duplicated (fakes first): each test counts once")
+    add("duplicated_test_cells", nb, fn_only(FL), "test cells duplicated (fakes first): each test counts once")
     nb = _base(aid, nb_name, st)
     test_ids = {t["gid"] for t in tests}
     moved = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") in test_ids]
@@ -324,15 +324,15 @@ def build_corpus(aid: str, out_root: Path, secrets: list | None = None, writable
             cell.pop("outputs", None)
             cell.pop("execution_count", None)
     add("retyped_test_cells", nb, full(), "F1's test cells turned into markdown: restored as code and graded")
-    nb = with_stub(F1)
+    nb = with_stub(FL)
     for cell in nb["cells"]:
         meta = cell["metadata"].get("nbgrader", {})
         if meta.get("grade"):
             meta["points"] = 100
-        if meta.get("grade_id") in f1_tests:
+        if meta.get("grade_id") in fl_tests:
             meta["grade_id"] += "_mine"
             cell["source"] = 'print("Hidden test passed.")'
-    add("changed_grade_ids", nb, fn_only(F1), "F1's test cells renamed and every test worth 100 points: the "
+    add("changed_grade_ids", nb, fn_only(FL), "FL's test cells renamed and every test worth 100 points: the "
                                               "originals are restored, the source's points count")
 
     # ----- the process
@@ -340,8 +340,8 @@ def build_corpus(aid: str, out_root: Path, secrets: list | None = None, writable
     add("os_exit", answer_plus(FL, OS_EXIT), after(FL), "os._exit in the last answer cell: the kernel dies, the "
                                                         "tests that ran before count")
     add("kill_kernel", answer_plus(FL, KILL_SELF), after(FL), "SIGKILL to its own kernel in the last answer cell")
-    add("infinite_loop", _base(aid, nb_name, st, {F1: INFINITE.format(fn=F1)}), fn_only(F1),
-        "F1 loops forever: each cell calling it is interrupted at the cell time limit, the rest is graded")
+    add("infinite_loop", _base(aid, nb_name, st, {FL: INFINITE.format(fn=FL)}), fn_only(FL),
+        "FL loops forever: each cell calling it is interrupted at the cell time limit, the rest is graded")
     fork_expect = full()
     for t in tests:
         if t["fn"] == FL:

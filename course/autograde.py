@@ -162,7 +162,7 @@ def is_hidden_test(source: str) -> bool:
     return "BEGIN HIDDEN TESTS" in source or bool(hidden_calls(source))
 
 
-def merge_with_source(student_nb, source_nb) -> tuple:
+def merge_with_source(student_nb, source_nb, release_nb=None) -> tuple:
     """Builds the notebook to grade: the student's answers and own cells, the source's test cells.
 
     Returns:
@@ -177,6 +177,8 @@ def merge_with_source(student_nb, source_nb) -> tuple:
     position = {gid: i for i, (gid, _) in enumerate(source_ids)}
     by_id = dict(source_ids)
     answers = {gid for gid, c in source_ids if _meta(c).get("solution")}
+    released = {_meta(c).get("grade_id"): c.source for c in (release_nb.cells if release_nb else [])
+                if _meta(c).get("grade_id")}
 
     seen, student_answer, order = set(), {}, []
     labeled = []  # (student index, grade_id)
@@ -196,7 +198,7 @@ def merge_with_source(student_nb, source_nb) -> tuple:
             else:
                 if cell.cell_type != src.cell_type:
                     notes.append(f"cell {gid} was turned into a {cell.cell_type} cell: restored as it was")
-                elif cell.source != src.source:
+                elif cell.source.strip() != released.get(gid, src.source).strip():
                     notes.append(f"cell {gid} was edited: the original was graded")
                 if _meta(cell).get("points") != _meta(src).get("points") and _meta(src).get("grade"):
                     notes.append(f"cell {gid}: its points were changed; the original points count")
@@ -304,7 +306,8 @@ def grade_notebook(task: dict, nb_name: str, student_nb, workdir: Path, grader_d
 
     aid = task["assignment"]
     source_nb = read_notebook(repo_root() / "solutions" / aid / nb_name)
-    cells, notes = merge_with_source(student_nb, source_nb)
+    release_path = repo_root() / "notebooks" / aid / nb_name
+    cells, notes = merge_with_source(student_nb, source_nb, read_notebook(release_path) if release_path.is_file() else None)
 
     needed = sorted({call for c in cells if c.metadata.get("course_role") == "test" for call in hidden_calls(c.source)})
     checks, cases = {}, {}
@@ -330,7 +333,8 @@ def grade_notebook(task: dict, nb_name: str, student_nb, workdir: Path, grader_d
                 cell_results.append(None)
                 continue
             if stopped:
-                cell.outputs = [{"output_type": "stream", "name": "stderr", "text": f"[not run: {stopped}]\n"}]
+                cell.outputs = [nbformat.from_dict({"output_type": "stream", "name": "stderr",
+                                                    "text": f"[not run: {stopped}]\n"})]
                 cell_results.append(("skipped", f"not run: {stopped}", []))
                 continue
             res = kernel.execute(cell.source)

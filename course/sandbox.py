@@ -206,6 +206,7 @@ class SandboxKernel:
         self.scratch = None
         self.sandboxed = False
         self.started = None
+        self.uid = None
 
     # ------------------------------------------------------------------ start / stop
 
@@ -223,6 +224,9 @@ class SandboxKernel:
         ipc.mkdir()
         is_root = os.geteuid() == 0
         uid = 60000 + os.getpid() % 5000 if is_root else None
+        self.uid = uid if bwrap_path() else None
+        if self.uid is not None:
+            _reap_uid(self.uid)  # a previous sandbox of this worker must be gone (RLIMIT_NPROC counts per user)
         if uid is not None:
             os.chown(ipc, uid, uid)
         bwrap = bwrap_path()
@@ -401,6 +405,8 @@ class SandboxKernel:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 pass
+        if self.uid is not None:
+            _reap_uid(self.uid)
         if self.cgroup is not None:
             self.cgroup.remove()
         if self.scratch is not None:
@@ -581,6 +587,40 @@ class SandboxKernel:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 pass
+
+
+def _uid_processes(uid: int) -> list:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/status") as f:
+                    for line in f:
+                        if line.startswith("Uid:"):
+                            if int(line.split()[1]) == uid:
+                                found.append(int(entry))
+                            break
+            except (OSError, ValueError, IndexError):
+                continue
+    return found
+
+
+def _reap_uid(uid: int, seconds: float = 20.0) -> None:
+    """Kills every process of a sandbox's own user (what a fork bomb left behind) and waits for them."""
+    deadline = time.monotonic() + seconds
+    while True:
+        pids = _uid_processes(uid)
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if time.monotonic() > deadline:
+            warn_once(f"processes of the sandbox user {uid} survived SIGKILL: {pids[:5]}")
+            return
+        time.sleep(0.1)
 
 
 def _append_stream(outputs: list, name: str, text: str) -> None:
