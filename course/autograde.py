@@ -302,7 +302,7 @@ def grade_notebook(task: dict, nb_name: str, student_nb, workdir: Path, grader_d
     import nbformat
 
     from course.grading import export_check_inputs, load_checks, notebook_function_source, verify_recorded
-    from course.sandbox import SandboxKernel
+    from course.sandbox import SandboxKernel, bwrap_usable
 
     aid = task["assignment"]
     source_nb = read_notebook(repo_root() / "solutions" / aid / nb_name)
@@ -321,9 +321,8 @@ def grade_notebook(task: dict, nb_name: str, student_nb, workdir: Path, grader_d
            "COURSE_RESULTS_FILE": "/tmp/course-results.json", "COURSE_ROOT": "/nonexistent"}
     kernel = SandboxKernel(workdir, grader_dir, env=env, limits=_limits_from(task),
                            allow_unsandboxed=task.get("allow_unsandboxed", False))
-    if not kernel.sandboxed and task.get("allow_unsandboxed"):
-        env["COURSE_GRADING_DIR"] = str(grader_dir)
-        env["COURSE_RESULTS_FILE"] = str(workdir.parent / "course-results.json")
+    kernel.env["COURSE_RESULTS_FILE"] = str(workdir.parent / "course-results.json") if not bwrap_usable() else \
+        env["COURSE_RESULTS_FILE"]
     cell_results = []
     stopped = ""
     try:

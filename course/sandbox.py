@@ -79,6 +79,12 @@ def bwrap_path() -> str | None:
     return shutil.which("bwrap")
 
 
+def bwrap_usable() -> bool:
+    """Whether bubblewrap is installed and works on this machine."""
+    path = bwrap_path()
+    return path is not None and SandboxKernel._bwrap_works(path)
+
+
 def _read_only_system_binds() -> list:
     args = []
     for folder in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"):
@@ -272,7 +278,13 @@ class SandboxKernel:
                         made.add(str(parent))
                         cmd += ["--perms", "0755", "--dir", str(parent)]
                 cmd += ["--ro-bind", str(root), str(root)]
-            cmd += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777"]
+            cmd += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(64 * 2**20),
+                    "--tmpfs", "/dev/shm"]  # POSIX semaphores (joblib, multiprocessing)
+            import glob
+
+            for device in sorted(glob.glob("/dev/nvidia*")) + sorted(glob.glob("/dev/dri/renderD*")):
+                cmd += ["--dev-bind", device, device]  # GPUs, where the grading machine has them
+            cmd += ["--perms", "1777"]
             if self.limits.tmp_bytes:
                 cmd += ["--size", str(self.limits.tmp_bytes)]
             cmd += ["--tmpfs", "/tmp", "--bind", str(ipc), "/ipc", "--ro-bind", str(self.scratch / "cf"), "/ipc-cf"]

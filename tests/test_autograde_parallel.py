@@ -78,3 +78,16 @@ def test_resume_after_kill_grades_only_what_is_missing_or_changed(tmp_path):
     run = grade(subs, out)
     assert "resuming: 2 submission(s) already graded" in run.stdout
     assert "untouched" in run.stdout
+
+
+@pytest.mark.slow
+def test_grading_on_an_existing_dask_cluster(tmp_path):
+    from dask.distributed import LocalCluster
+
+    subs = tmp_path / "subs"
+    shutil.copytree(SAMPLES / "01_knn" / "untouched", subs / "untouched")
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        run = grade(subs, tmp_path / "out", "--scheduler", cluster.scheduler_address)
+    assert run.returncode == 0
+    row = next(csv.DictReader(open(tmp_path / "out" / "grades.csv")))
+    assert (row["status"], float(row["score"]), float(row["max_score"])) == ("graded", 0.0, 21.0)

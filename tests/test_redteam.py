@@ -106,7 +106,8 @@ def test_nothing_leaks_and_nothing_outside_changes(graded):
     for name, case in graded["cases"].items():
         if case.get("no_leak"):
             nb = json.loads((graded["out"] / "work" / "autograded" / name / AID / f"{AID}.ipynb").read_text())
-            printed = "".join(o.get("text", "") for c in nb["cells"] for o in c.get("outputs", []))
+            texts = [o.get("text", "") for c in nb["cells"] for o in c.get("outputs", [])]
+            printed = "".join(t if isinstance(t, str) else "".join(t) for t in texts)
             assert "LEAK" not in printed, f"{name}: {[l for l in printed.splitlines() if 'LEAK' in l]}"
             assert "cannot" in printed or "no connection" in printed, f"{name}: the attack did not run"
         if case.get("max_feedback_bytes"):
