@@ -319,7 +319,13 @@ def grade_notebook(task: dict, nb_name: str, student_nb, workdir: Path, grader_d
 
     env = {"COURSE_GRADING_DIR": "/grader", "COURSE_PROFILE": task["profile"], "COURSE_CHECKS": "/nonexistent",
            "COURSE_RESULTS_FILE": "/tmp/course-results.json", "COURSE_ROOT": "/nonexistent"}
+    from course.config import data_dir
+
+    data = data_dir()  # the course's data cache, read-only (data sets outside /usr/share)
+    if data.is_dir():
+        env["COURSE_DATA"] = str(data)
     kernel = SandboxKernel(workdir, grader_dir, env=env, limits=_limits_from(task),
+                           extra_ro=[data] if data.is_dir() else [],
                            allow_unsandboxed=task.get("allow_unsandboxed", False))
     kernel.env["COURSE_RESULTS_FILE"] = str(workdir.parent / "course-results.json") if not bwrap_usable() else \
         env["COURSE_RESULTS_FILE"]

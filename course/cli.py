@@ -123,8 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="grade N submissions at a time on a Dask LocalCluster (default 1: one after the other)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="use an existing Dask cluster (e.g. tcp://host:8786); its workers need this repository")
-    p.add_argument("--cell-timeout", type=float, metavar="S", help="seconds per cell (default 600)")
-    p.add_argument("--notebook-timeout", type=float, metavar="S", help="seconds per notebook (default 3600)")
+    p.add_argument("--cell-timeout", type=float, metavar="S",
+                   help="seconds per cell (default $COURSE_CELL_TIMEOUT, else 1800)")
+    p.add_argument("--notebook-timeout", type=float, metavar="S", help="seconds per notebook (default 14400)")
     p.add_argument("--memory-mb", type=int, metavar="MB", help="memory of each sandboxed kernel (default 6144)")
     p.add_argument("--max-processes", type=int, metavar="N", help="processes of each sandbox (default 256)")
     p.add_argument("--unsafe-no-sandbox", action="store_true",

@@ -49,8 +49,9 @@ HIDDEN_MIME = "application/x-course-hidden-outputs+json"
 class Limits:
     """Resource limits of one sandboxed kernel (``None``: no limit)."""
 
-    cell_seconds: float = 600.0  # wall time of one cell; then the kernel is interrupted
-    notebook_seconds: float = 3600.0  # wall time of the whole notebook; then the kernel is killed
+    # wall time of one cell (then the kernel is interrupted), as nbgrader's: $COURSE_CELL_TIMEOUT or 1800 s
+    cell_seconds: float = field(default_factory=lambda: float(os.environ.get("COURSE_CELL_TIMEOUT", "1800")))
+    notebook_seconds: float = 4 * 3600.0  # wall time of the whole notebook; then the kernel is killed
     memory_bytes: int | None = 6 * 2**30  # address space (RLIMIT_AS) and cgroup memory
     processes: int | None = 256  # processes and threads of the sandbox's user / cgroup
     file_bytes: int | None = 256 * 2**20  # largest file the kernel may write (RLIMIT_FSIZE)

@@ -73,11 +73,13 @@ def test_resume_after_kill_grades_only_what_is_missing_or_changed(tmp_path):
 
     # change one submission: only it is graded again
     nb = subs / "untouched" / "01_knn" / "01_knn.ipynb"
-    nb.write_text(nb.read_text().replace('"cells": [', '"cells": [\n  {"cell_type": "markdown", "metadata": {}, '
-                                                      '"source": "my notes"},', 1))
+    nb.write_text(nb.read_text().replace('"cells": [', '"cells": [\n  {"cell_type": "markdown", "id": "my-notes", '
+                                                      '"metadata": {}, "source": "my notes"},', 1))
     run = grade(subs, out)
     assert "resuming: 2 submission(s) already graded" in run.stdout
-    assert "untouched" in run.stdout
+    rows = {r["student"]: r for r in csv.DictReader(open(out / "grades.csv"))}
+    assert rows["untouched"]["status"] == "graded" and float(rows["untouched"]["score"]) == 0.0
+    assert "(unchanged, not regraded)" not in [l for l in run.stdout.splitlines() if l.startswith("untouched")][0]
 
 
 @pytest.mark.slow
