@@ -35,10 +35,11 @@ For assignment authors:
   an object) needs ``serialize(output) -> plain data``, e.g.
   ``serialize=lambda model: {"weights": [w.numpy() for w in model.weights],
   "predictions": model(GRADER_INPUTS).numpy()}`` (the inputs come with the hook); ``verify``
-  then receives that plain data in grading mode, and the raw output when the check runs in the
-  student's own kernel (``course check``, Validate), so write ``verify`` to accept both
-  (``check.serialize(output)`` turns the raw one into the plain one) or call the hook yourself.
-  Without a hook, objects with ``__array__`` or ``.numpy()`` (``tf.Tensor``) become arrays.
+  then always receives that plain data, in grading mode and when the check runs in the student's
+  own kernel (``run_check`` applies the hook too). Without a hook, objects with ``__array__`` or
+  ``.numpy()`` (``tf.Tensor``) become arrays in grading mode.
+- ``verify``'s own messages must not quote reference values: the assert helpers leave out the
+  expected value while the grader verifies hidden outputs (feedback never shows references).
 """
 
 import copy
@@ -189,9 +190,9 @@ class FunctionCheck:
         source_rules: ``source_rules(source)`` raises ``CheckFailure`` when the function's source
             breaks a rule of the exercise (a loop in a "no loops" version, a library call that
             does the exercise).
-        serialize: ``serialize(output) -> plain data``, run in the student's kernel in grading
-            mode, for outputs that are not numbers, strings, arrays, lists, tuples or dicts (see
-            the module docstring). ``verify`` then receives what it returns.
+        serialize: ``serialize(output) -> plain data``, run in the student's kernel, for outputs
+            that are not numbers, strings, arrays, lists, tuples or dicts (see the module
+            docstring). ``verify`` then receives what it returns, in every mode.
     """
 
     cases: Callable[[], list]
@@ -239,6 +240,8 @@ def run_check(check: FunctionCheck, fn: Callable, name: str) -> int:
     cases = check.cases()
     for case in cases:
         output = call_student(fn, case, name, check.call)
+        if check.serialize is not None:  # verify sees the same plain data as in grading mode
+            output = check.serialize(output)
         try:
             check.verify(case, output)
         except CheckFailure as failure:

@@ -180,3 +180,31 @@ def test_the_sandboxed_kernel_is_isolated_and_limited(tmp_path):
         assert r.status == "died"
         assert kernel.execute("1").status == "skipped"
     assert (tmp_path / "sub" / "data.txt").read_text() == "hello", "the submission folder was modified"
+
+
+def test_serialize_hook_gives_verify_plain_data_in_both_modes(tmp_path):
+    class Model:  # not plain data, like a Keras model
+        def __init__(self, w):
+            self.w = w
+
+        def predict(self, x):
+            return x * self.w
+
+    seen = []
+    check = FunctionCheck(cases=lambda: [Case("w=3", (3.0,))],
+                          verify=lambda case, out: seen.append(out) or assert_close(
+                              out["predictions"], np.arange(4.0) * 3, what="predictions", compared_with="3x", tol=1e-12),
+                          serialize=lambda model: {"predictions": model.predict(np.arange(4.0))})
+    assert grading.run_check(check, Model, "build") == 1
+    with pytest.raises(CheckFailure, match="cannot read"):
+        encode_plain(Model(3.0), {})
+    arrays = {}
+    tree = encode_plain(check.serialize(Model(3.0)), arrays)
+    import base64
+    import io
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    payload = {"check": "build", "records": [{"ok": True, "output": tree}], "npz": base64.b64encode(buf.getvalue()).decode()}
+    cases = export_check_inputs(check, "xx", "build", tmp_path)
+    assert verify_recorded(check, cases, "build", payload, "def build(w): pass")[0]
+    assert all(isinstance(s, dict) for s in seen)
