@@ -326,11 +326,14 @@ class SandboxKernel:
         # The kernel's own stdout/stderr (not a cell's: those go over iopub) is kept, capped, for errors.
         self.log_path = self.scratch / "kernel.log"
         log = open(self.log_path, "wb")
+        if self.cgroup.paths:
+            # Join the cgroups before bwrap starts, so that every process of the sandbox is in them.
+            joins = " ; ".join(f'echo $$ > "{p}/cgroup.procs" 2>/dev/null' for p in self.cgroup.paths)
+            cmd = ["/bin/sh", "-c", f'{joins} ; exec "$@"', "sh"] + cmd
         self.proc = subprocess.Popen(cmd, env=env if not self.sandboxed else {"PATH": "/usr/bin:/bin"},
                                      stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         log.close()
-        self.cgroup.add(self.proc.pid)
         self.started = time.monotonic()
         client = BlockingKernelClient()
         client.load_connection_file(str(client_cf))
