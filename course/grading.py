@@ -37,7 +37,9 @@ For assignment authors:
   "predictions": model(GRADER_INPUTS).numpy()}`` (the inputs come with the hook); ``verify``
   then always receives that plain data, in grading mode and when the check runs in the student's
   own kernel (``run_check`` applies the hook too). Without a hook, objects with ``__array__`` or
-  ``.numpy()`` (``tf.Tensor``) become arrays in grading mode.
+  ``.numpy()`` (``tf.Tensor``) become arrays in grading mode, and Keras models and ``History``
+  objects travel as ``.keras`` files that the grader loads with ``safe_mode=True`` (a ``serialize``
+  hook avoids loading a student's model outside the sandbox at all: prefer one).
 - ``verify``'s own messages must not quote reference values: the assert helpers leave out the
   expected value while the grader verifies hidden outputs (feedback never shows references).
 """
@@ -373,15 +375,79 @@ def encode_plain(value, arrays: dict, depth: int = 0):
         key = f"a{len(arrays)}"
         arrays[key] = arr
         return {"a": key, "scalar": isinstance(value, np.generic)}
+    keras_tree = _encode_keras(value, arrays, depth)
+    if keras_tree is not None:
+        return keras_tree
     raise CheckFailure(
         f"the function returned a {kind.__name__}, which the grader cannot read: return NumPy arrays, "
         "numbers, strings, lists, tuples or dicts")
+
+
+def _is_keras(value, names: tuple) -> bool:
+    return any(c.__module__.split(".")[0] == "keras" and c.__name__ in names for c in type(value).__mro__)
+
+
+def _encode_keras(value, arrays: dict, depth: int):
+    """Keras models and History objects without a ``serialize`` hook: the ``.keras`` file's bytes.
+
+    The grader loads them back with ``keras.saving.load_model(..., safe_mode=True)`` (no Lambda
+    code, no unregistered classes); give the check a ``serialize`` hook to avoid loading a
+    student's model outside the sandbox at all.
+    """
+    import tempfile
+
+    if _is_keras(value, ("Model",)):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "model.keras"
+            try:
+                value.save(path)
+            except Exception as exc:  # noqa: BLE001 - a student's model
+                raise CheckFailure(f"the returned Keras model could not be saved for the grader: {exc}") from None
+            data = np.frombuffer(path.read_bytes(), dtype=np.uint8)
+        key = f"a{len(arrays)}"
+        arrays[key] = data
+        return {"keras_model": key}
+    if _is_keras(value, ("History",)):
+        model = getattr(value, "model", None)
+        return {"keras_history": encode_plain({"history": getattr(value, "history", {}),
+                                               "params": getattr(value, "params", {}) or {}}, arrays, depth + 1),
+                "model": encode_plain(model, arrays, depth + 1) if model is not None else {"n": None}}
+    return None
+
+
+def _decode_keras(tree: dict, arrays: dict, depth: int):
+    import tempfile
+
+    import keras
+
+    if "keras_model" in tree:
+        data = arrays.get(str(tree["keras_model"]))
+        if data is None or data.dtype != np.uint8:
+            raise CheckFailure("the recorded output is malformed (missing model)")
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "model.keras"
+            path.write_bytes(data.tobytes())
+            try:
+                return keras.saving.load_model(path, safe_mode=True)
+            except Exception as exc:  # noqa: BLE001
+                raise CheckFailure(f"the returned Keras model could not be loaded by the grader "
+                                   f"({type(exc).__name__}: {str(exc)[:200]}); custom layers or Lambda layers "
+                                   "need registered classes") from None
+    history = keras.callbacks.History()
+    plain = decode_plain(tree["keras_history"], arrays, depth + 1)
+    history.history, history.params = dict(plain.get("history", {})), dict(plain.get("params", {}))
+    model = decode_plain(tree.get("model", {"n": None}), arrays, depth + 1)
+    if model is not None:
+        history.set_model(model)
+    return history
 
 
 def decode_plain(tree, arrays: dict, depth: int = 0):
     """Inverse of ``encode_plain`` (run by the grader on data a student's kernel sent)."""
     if depth > _MAX_DEPTH or not isinstance(tree, dict) or len(tree) not in (1, 2):
         raise CheckFailure("the recorded output is malformed")
+    if "keras_model" in tree or "keras_history" in tree:
+        return _decode_keras(tree, arrays, depth)
     if "n" in tree:
         return None
     if "b" in tree:

@@ -208,3 +208,23 @@ def test_serialize_hook_gives_verify_plain_data_in_both_modes(tmp_path):
     cases = export_check_inputs(check, "xx", "build", tmp_path)
     assert verify_recorded(check, cases, "build", payload, "def build(w): pass")[0]
     assert all(isinstance(s, dict) for s in seen)
+
+
+@pytest.mark.slow
+def test_keras_models_and_histories_travel_as_keras_files():
+    import keras
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    model.compile("sgd", "mse")
+    history = model.fit(np.ones((8, 4)), np.ones((8, 2)), epochs=2, verbose=0)
+    arrays = {}
+    tree = json.loads(json.dumps(encode_plain([model, history], arrays)))
+    back_model, back_history = decode_plain(tree, arrays)
+    x = np.arange(8.0).reshape(2, 4)
+    np.testing.assert_allclose(back_model(x), model(x), rtol=1e-6)
+    assert back_history.history["loss"] == history.history["loss"] and back_history.model is not None
+    lam = keras.Sequential([keras.Input((4,)), keras.layers.Lambda(lambda t: t * 2)])
+    arrays = {}
+    tree = encode_plain(lam, arrays)
+    with pytest.raises(CheckFailure, match="could not be loaded"):
+        decode_plain(tree, arrays)
