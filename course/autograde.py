@@ -41,7 +41,7 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from course.config import repo_root
@@ -653,7 +653,6 @@ def _grade_on_dask(tasks: list, done, workers: int, scheduler: str | None) -> No
                                dashboard_address=None, silence_logs=40)
         client = Client(cluster)
     try:
-        client.upload_file  # noqa: B018 - workers import course from their own checkout
         futures = {client.submit(grade_submission, t, key=f"grade-{t['student']}-{t['assignment']}-{t['digest'][:12]}",
                                  pure=False): t for t in tasks}
         for future in as_completed(futures):
