@@ -44,8 +44,10 @@ notebooks: env $(RELEASED)
 notebooks/%.ipynb: solutions/%.ipynb | env
 	$(BIN)/course release $(firstword $(subst /, ,$*))
 
+# The environment's bin goes first on PATH: nbgrader's formgrader runs `alembic` from PATH when it
+# creates the gradebook.
 lab: env data notebooks
-	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --port=$(LAB_PORT) \
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --port=$(LAB_PORT) \
 	  --LabApp.default_url=/lab/tree/notebooks/01_knn/01_knn.ipynb \
 	  $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 

@@ -5,6 +5,11 @@
     $ course release --check                 # fail when notebooks/ is out of date
     $ course clean solutions/01_knn/01_knn.ipynb
     $ course autograde SUBMISSIONS --out grading/results --profile quick
+    $ course check notebooks/01_knn/01_knn.ipynb          # my notebook's visible tests, per test
+    $ course check --hidden notebooks/01_knn/01_knn.ipynb # hidden tests too (needs the whole repo)
+
+Exit status: 0 on success; 1 when something failed (a test, a submission, a check of --check);
+2 for a usage error or a notebook that could not be run.
 """
 
 import argparse
@@ -75,6 +80,20 @@ def _cmd_autograde(args) -> int:
     return 0 if all(s.status == "graded" for s in subs) else 1
 
 
+def _cmd_check(args) -> int:
+    from course.check import CheckError, check_notebook, format_report
+
+    try:
+        report = check_notebook(Path(args.notebook), hidden=args.hidden, profile=args.profile,
+                                assignment=args.assignment, timeout=args.timeout,
+                                progress=not args.no_progress and sys.stderr.isatty())
+    except CheckError as exc:
+        print(f"course check: {exc}", file=sys.stderr)
+        return 2
+    print(format_report(report, color=sys.stdout.isatty() and not os.environ.get("NO_COLOR")))
+    return 0 if report.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="course",
@@ -112,7 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
                                    "bubblewrap sandbox, hidden tests verified outside it; in parallel with --workers "
                                    "or --scheduler; a rerun grades only what changed. Submissions are copied, never modified; a broken "
                                    "one is reported and the others are graded. Exit status 1 when some "
-                                   "submission could not be graded.")
+                                   "submission could not be graded. Writes OUT/grades.csv (one row per "
+                                   "submission), OUT/cells.csv (every test cell's score and failure message), "
+                                   "OUT/feedback/<student>/<assignment>/<notebook>.html and OUT/work/ (nbgrader's "
+                                   "folders and gradebook).")
     p.add_argument("submissions", metavar="SUBMISSIONS", help="folder of <student>/<assignment>/ folders")
     p.add_argument("--out", default="grading/results", help="output folder (default: grading/results)")
     p.add_argument("--assignment", action="append", metavar="ID", help="grade only this assignment (repeatable)")
@@ -131,6 +153,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unsafe-no-sandbox", action="store_true",
                    help="grade without bubblewrap if it is missing (student code runs as you: trusted code only)")
     p.set_defaults(func=_cmd_autograde)
+
+    p = sub.add_parser("check", help="run a notebook's tests; print pass/fail, points and messages per test",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Runs NOTEBOOK top to bottom in a fresh kernel (in a temporary copy: the "
+                                   "file is not modified) and prints, for every graded test, PASS or FAIL, "
+                                   "the points and the failure message. Without --hidden the tests in the "
+                                   "notebook run (a student copy's hidden tests are listed, not run); with "
+                                   "--hidden the test cells come from the instructor's "
+                                   "solutions/<id>/<notebook>.ipynb, hidden tests included, as when the "
+                                   "instructor autogrades.",
+                       epilog="examples:\n"
+                              "  course check notebooks/01_knn/01_knn.ipynb\n"
+                              "  course check --hidden notebooks/01_knn/01_knn.ipynb\n"
+                              "  course check --hidden --assignment 01_knn ~/work/knn-attempt.ipynb\n\n"
+                              "exit status: 0 when every test that ran passed; 1 when a test failed; "
+                              "2 when the notebook could not be run")
+    p.add_argument("notebook", metavar="NOTEBOOK", help="the notebook to check (.ipynb)")
+    p.add_argument("--hidden", action="store_true",
+                   help="also run the hidden tests, from solutions/ (self-study with the whole repository)")
+    p.add_argument("--assignment", metavar="ID",
+                   help="assignment id for --hidden (default: the name of the notebook's folder)")
+    p.add_argument("--profile", choices=["quick", "full"], default="quick",
+                   help="COURSE_PROFILE of the run (default: quick, for feedback in seconds)")
+    p.add_argument("--timeout", type=int, default=600, metavar="SECONDS",
+                   help="limit per cell in seconds (default: 600)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (none is shown unless stderr is a terminal)")
+    p.set_defaults(func=_cmd_check)
     return parser
 
 

@@ -1,6 +1,7 @@
 """Running a notebook top to bottom in a fresh kernel (tests, reference builder, self-checks)."""
 
 import os
+import subprocess
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,7 +26,8 @@ def _environment(values: dict):
 
 
 def execute_notebook(path: Path, profile: str = "quick", results_file: Path | None = None,
-                     timeout: int = 1800, allow_errors: bool = False) -> tuple[nbformat.NotebookNode, float]:
+                     timeout: int = 1800, allow_errors: bool = False, workdir: Path | None = None,
+                     on_cell_executed=None, quiet_kernel: bool = False) -> tuple[nbformat.NotebookNode, float]:
     """Executes a notebook in its own folder with ``COURSE_PROFILE=profile``.
 
     Args:
@@ -34,6 +36,11 @@ def execute_notebook(path: Path, profile: str = "quick", results_file: Path | No
         results_file: where ``course.results.record`` writes (``COURSE_RESULTS_FILE``).
         timeout: seconds per cell.
         allow_errors: keep going after a failing cell (as nbgrader does) instead of raising.
+        workdir: the kernel's working folder (default: the notebook's folder).
+        on_cell_executed: called after each code cell as ``on_cell_executed(cell=, cell_index=,
+            execute_reply=)`` (nbclient's hook; e.g. to update a progress bar).
+        quiet_kernel: discard the kernel process's own log lines (its stderr); what the cells
+            print still reaches the notebook.
 
     Returns:
         ``(executed_notebook, seconds)``.
@@ -46,8 +53,10 @@ def execute_notebook(path: Path, profile: str = "quick", results_file: Path | No
     if results_file is not None:
         env["COURSE_RESULTS_FILE"] = str(Path(results_file).resolve())
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
-                            resources={"metadata": {"path": str(path.parent)}})
+                            resources={"metadata": {"path": str(Path(workdir or path.parent).resolve())}})
+    if on_cell_executed is not None:
+        client.on_cell_executed = on_cell_executed
     start = time.monotonic()
     with _environment(env):
-        client.execute()
+        client.execute(**({"stderr": subprocess.DEVNULL} if quiet_kernel else {}))
     return nb, time.monotonic() - start

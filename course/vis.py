@@ -121,12 +121,15 @@ def plot_curves(curves: dict, xlabel: str = "epoch", ylabel: str = "", title: st
 
 
 def plot_mean_std(xs, values_per_x, xlabel: str = "", ylabel: str = "", title: str | None = None,
-                  logx: bool = False):
+                  logx: bool = False, reference=None, reference_label: str = "reference"):
     """Scatter of every value per x, with the mean ± std as an error-bar line (CS231n's CV plot).
 
     Args:
         xs: sequence of x positions.
         values_per_x: sequence (one per x) of sequences of values.
+        reference: optional reference means, drawn dashed: a sequence aligned with ``xs``, or a
+            dict keyed by x or by ``str(x)`` (as JSON stores it); x values it lacks are skipped.
+        reference_label: legend label of the reference line.
 
     Returns:
         the matplotlib figure.
@@ -137,7 +140,16 @@ def plot_mean_std(xs, values_per_x, xlabel: str = "", ylabel: str = "", title: s
         ax.scatter([x] * len(values), values, color="gray", s=12)
     means = [np.mean(v) for v in values_per_x]
     stds = [np.std(v) for v in values_per_x]
-    ax.errorbar(xs, means, yerr=stds, marker="o", capsize=3)
+    ax.errorbar(xs, means, yerr=stds, marker="o", capsize=3, label="you: mean ± std")
+    if reference is not None:
+        if isinstance(reference, dict):
+            pairs = [(x, reference.get(x, reference.get(str(x)))) for x in xs]
+        else:
+            pairs = list(zip(xs, reference))
+        pairs = [(x, float(v)) for x, v in pairs if v is not None]
+        if pairs:
+            ax.plot(*zip(*pairs), "--x", color="black", linewidth=1.2, zorder=3, label=reference_label)
+        ax.legend()
     if logx:
         ax.set_xscale("log")
     ax.set_xlabel(xlabel)
