@@ -539,10 +539,13 @@ def _apply(sub: Submission, result: dict) -> None:
 
 def _write_gradebook(overrides: dict, subs: list) -> str:
     """Writes the scores into nbgrader's gradebook (one process: this one); returns a warning or ''."""
+    import warnings
+
     from nbgrader.api import Gradebook
 
     try:
-        with Gradebook(overrides["db_url"]) as gb:
+        with warnings.catch_warnings(), Gradebook(overrides["db_url"]) as gb:
+            warnings.simplefilter("ignore")  # nbgrader's own SQLAlchemy autoflush warnings
             for sub in subs:
                 if sub.status != "graded":
                     continue
