@@ -69,7 +69,12 @@ def _cmd_autograde(args) -> int:
         os.environ["COURSE_PROFILE"] = args.profile
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    subs = autograde(Path(args.submissions), out, args.assignment or None, progress=not args.no_progress)
+    limits = {k: v for k, v in dict(cell_seconds=args.cell_timeout, notebook_seconds=args.notebook_timeout,
+                                     memory_bytes=args.memory_mb and args.memory_mb * 2**20,
+                                     processes=args.max_processes).items() if v}
+    subs = autograde(Path(args.submissions), out, args.assignment or None, progress=not args.no_progress,
+                     workers=args.workers, scheduler=args.scheduler, limits=limits,
+                     allow_unsandboxed=args.unsafe_no_sandbox)
     print(summary_table(subs))
     print(f"grades: {out / 'grades.csv'}; per-test results: {out / 'cells.csv'}; feedback: {out / 'feedback'}")
     return 0 if all(s.status == "graded" for s in subs) else 1
@@ -122,8 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_clean)
 
     p = sub.add_parser("autograde", help="grade a folder of submissions; write grades CSV and feedback",
-                       description="Grades SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb with nbgrader "
-                                   "(hidden tests included). Submissions are copied, never modified; a broken "
+                       description="Grades SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb, each in its own "
+                                   "bubblewrap sandbox, hidden tests verified outside it; in parallel with --workers "
+                                   "or --scheduler; a rerun grades only what changed. Submissions are copied, never modified; a broken "
                                    "one is reported and the others are graded. Exit status 1 when some "
                                    "submission could not be graded. Writes OUT/grades.csv (one row per "
                                    "submission), OUT/cells.csv (every test cell's score and failure message), "
@@ -135,6 +141,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", choices=["quick", "full"],
                    help="profile the notebooks run in (default: $COURSE_PROFILE, else full)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="grade N submissions at a time on a Dask LocalCluster (default 1: one after the other)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="use an existing Dask cluster (e.g. tcp://host:8786); its workers need this repository")
+    p.add_argument("--cell-timeout", type=float, metavar="S",
+                   help="seconds per cell (default $COURSE_CELL_TIMEOUT, else 1800)")
+    p.add_argument("--notebook-timeout", type=float, metavar="S", help="seconds per notebook (default 14400)")
+    p.add_argument("--memory-mb", type=int, metavar="MB", help="memory of each sandboxed kernel (default 6144)")
+    p.add_argument("--max-processes", type=int, metavar="N", help="processes of each sandbox (default 256)")
+    p.add_argument("--unsafe-no-sandbox", action="store_true",
+                   help="grade without bubblewrap if it is missing (student code runs as you: trusted code only)")
     p.set_defaults(func=_cmd_autograde)
 
     p = sub.add_parser("check", help="run a notebook's tests; print pass/fail, points and messages per test",

@@ -14,6 +14,34 @@ call the student's function in one process and verify the outputs in another.
 
 Every failure is a ``CheckFailure`` (an ``AssertionError``) whose message says what was compared,
 the error found, the target, and a hint where a common mistake is likely.
+
+Tamper-proof grading (``course autograde``). When ``COURSE_GRADING_DIR`` is set (the autograder
+sets it in the sandboxed kernel), ``run_hidden_check`` does not load the check module (which
+holds the references) and compares nothing: it loads the grader-chosen cases from
+``$COURSE_GRADING_DIR/<assignment>/<function>.pkl`` (written outside by
+``export_check_inputs``), calls the student's function on each, turns each output into plain data
+(``encode_plain``: numbers, strings, arrays of numbers, lists, tuples, dicts) and displays them
+under the ``HIDDEN_MIME`` mimetype. The grader reads them from the kernel's messages, never
+unpickles them, and runs ``verify`` outside the student's process (``verify_recorded``), so a
+student who patches NumPy, TensorFlow, builtins or this module cannot change the verdict. The
+source rules also run outside, on the ``def`` found in the notebook (``notebook_function_source``).
+
+For assignment authors:
+- ``cases()`` must be deterministic and its inputs picklable with plain ``pickle`` types or
+  ``course`` classes (the check module itself is not visible in the sandbox);
+- ``call`` and ``serialize`` run inside the student's kernel (they are shipped there by value with
+  cloudpickle): they must not touch reference values or anything else a student must not see;
+- an output that is not plain data (a Keras model from ``build_model``, a ``tf.Variable`` list,
+  an object) needs ``serialize(output) -> plain data``, e.g.
+  ``serialize=lambda model: {"weights": [w.numpy() for w in model.weights],
+  "predictions": model(GRADER_INPUTS).numpy()}`` (the inputs come with the hook); ``verify``
+  then always receives that plain data, in grading mode and when the check runs in the student's
+  own kernel (``run_check`` applies the hook too). Without a hook, objects with ``__array__`` or
+  ``.numpy()`` (``tf.Tensor``) become arrays in grading mode, and Keras models and ``History``
+  objects travel as ``.keras`` files that the grader loads with ``safe_mode=True`` (a ``serialize``
+  hook avoids loading a student's model outside the sandbox at all: prefer one).
+- ``verify``'s own messages must not quote reference values: the assert helpers leave out the
+  expected value while the grader verifies hidden outputs (feedback never shows references).
 """
 
 import copy
@@ -32,6 +60,13 @@ from course.config import repo_root
 
 class CheckFailure(AssertionError):
     """A test's verdict: what was compared, the error, the target and a hint."""
+
+
+_REDACT = [0]  # > 0 while the grader verifies hidden outputs: messages then never show reference values
+
+
+def _redacting() -> bool:
+    return _REDACT[0] > 0
 
 
 def describe(value) -> str:
@@ -101,7 +136,7 @@ def assert_close(got, expected, *, what: str, compared_with: str, tol: float, at
         where = f" at index {tuple(int(i) for i in idx)}" if got.ndim else ""
         raise CheckFailure(_with_hint(
             f"{what}: compared with {compared_with}, relative error {err:.2e} (target < {tol:.0e}); "
-            f"worst{where}: got {got[idx]:.6g}, expected {expected[idx]:.6g}", hint))
+            f"worst{where}: got {got[idx]:.6g}" + ("" if _redacting() else f", expected {expected[idx]:.6g}"), hint))
     return err
 
 
@@ -115,7 +150,8 @@ def assert_equal(got, expected, *, what: str, compared_with: str, hint: str | No
     wrong = np.flatnonzero(np.asarray(got != expected).ravel())
     if wrong.size:
         first = wrong[:5]
-        shown = ", ".join(f"[{i}] got {got.ravel()[i].tolist()!r} expected {expected.ravel()[i].tolist()!r}" for i in first)
+        shown = ", ".join(f"[{i}] got {got.ravel()[i].tolist()!r}"
+                          + ("" if _redacting() else f" expected {expected.ravel()[i].tolist()!r}") for i in first)
         raise CheckFailure(_with_hint(
             f"{what}: {wrong.size} of {got.size} entries differ from {compared_with}; first: {shown}", hint))
 
@@ -156,12 +192,16 @@ class FunctionCheck:
         source_rules: ``source_rules(source)`` raises ``CheckFailure`` when the function's source
             breaks a rule of the exercise (a loop in a "no loops" version, a library call that
             does the exercise).
+        serialize: ``serialize(output) -> plain data``, run in the student's kernel, for outputs
+            that are not numbers, strings, arrays, lists, tuples or dicts (see the module
+            docstring). ``verify`` then receives what it returns, in every mode.
     """
 
     cases: Callable[[], list]
     verify: Callable[[Case, Any], None]
     call: Callable[[Callable, Case], Any] | None = None
     source_rules: Callable[[str], None] | None = None
+    serialize: Callable[[Any], Any] | None = None
 
 
 def call_student(fn: Callable, case: Case, name: str, call: Callable | None = None):
@@ -202,6 +242,8 @@ def run_check(check: FunctionCheck, fn: Callable, name: str) -> int:
     cases = check.cases()
     for case in cases:
         output = call_student(fn, case, name, check.call)
+        if check.serialize is not None:  # verify sees the same plain data as in grading mode
+            output = check.serialize(output)
         try:
             check.verify(case, output)
         except CheckFailure as failure:
@@ -250,6 +292,9 @@ def run_hidden_check(assignment_id: str, name: str, fn: Callable) -> None:
     Only the verdict leaves this function: the failure message names the case and what was
     wrong, never the check's code or reference values.
     """
+    if os.environ.get(GRADING_DIR_ENV):
+        record_hidden_outputs(assignment_id, name, fn)
+        return
     checks = load_checks(assignment_id)
     if name not in checks:
         raise KeyError(f"{assignment_id} has no hidden check named {name!r}; known: {sorted(checks)}")
@@ -257,3 +302,328 @@ def run_hidden_check(assignment_id: str, name: str, fn: Callable) -> None:
         run_check(checks[name], fn, name)
     except CheckFailure as failure:
         raise CheckFailure(str(failure)) from None
+
+
+# --------------------------------------------------------------------------- tamper-proof grading
+
+GRADING_DIR_ENV = "COURSE_GRADING_DIR"
+#: mimetype under which the sandboxed kernel sends a hidden check's recorded outputs.
+HIDDEN_MIME = "application/x-course-hidden-outputs+json"
+_PLAIN_ARRAY_KINDS = "biufc"
+_MAX_DEPTH = 32
+
+
+def export_check_inputs(check: FunctionCheck, assignment_id: str, name: str, folder: Path) -> list:
+    """Writes what the sandboxed kernel needs to run a hidden check; returns the cases.
+
+    ``folder/<assignment_id>/<name>.pkl`` holds the cases and the ``call``/``serialize`` hooks
+    (cloudpickle, by value), never ``verify`` nor anything it references. Run by the grader,
+    outside the sandbox; the same case objects must then be passed to ``verify_recorded``.
+    """
+    import cloudpickle
+
+    cases = list(check.cases())
+    target = Path(folder) / assignment_id / f"{name}.pkl"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for hook in (check.call, check.serialize):
+        module = getattr(hook, "__module__", None)
+        if module and module.startswith("course_checks_"):
+            import sys
+
+            if module in sys.modules:  # make cloudpickle ship it by value
+                cloudpickle.register_pickle_by_value(sys.modules[module])
+    target.write_bytes(cloudpickle.dumps({"assignment": assignment_id, "name": name, "cases": cases,
+                                          "call": check.call, "serialize": check.serialize}))
+    os.chmod(target, 0o644)
+    return cases
+
+
+def encode_plain(value, arrays: dict, depth: int = 0):
+    """Turns an output into JSON-able plain data; arrays go into ``arrays`` (saved as ``.npz``).
+
+    Raises:
+        CheckFailure: for anything that is not numbers, strings, arrays of numbers, lists,
+            tuples or dicts (objects with ``__array__`` or ``.numpy()`` become arrays).
+    """
+    if depth > _MAX_DEPTH:
+        raise CheckFailure("the output is nested too deeply for the grader")
+    kind = type(value)
+    if value is None:
+        return {"n": None}
+    if kind is bool:
+        return {"b": value}
+    if kind is int:
+        return {"i": str(value)}
+    if kind is float:
+        return {"f": value if np.isfinite(value) else repr(value)}
+    if kind is str:
+        return {"s": value}
+    if kind in (list, tuple):
+        return {"l" if kind is list else "t": [encode_plain(v, arrays, depth + 1) for v in value]}
+    if kind is dict:
+        return {"d": [[encode_plain(k, arrays, depth + 1), encode_plain(v, arrays, depth + 1)]
+                      for k, v in value.items()]}
+    if isinstance(value, (np.ndarray, np.generic)) or hasattr(value, "__array__") or hasattr(value, "numpy"):
+        try:
+            arr = value.numpy() if not isinstance(value, (np.ndarray, np.generic)) and hasattr(value, "numpy") \
+                else value
+            arr = np.array(arr, copy=True)
+        except Exception as exc:  # noqa: BLE001 - a student's object
+            raise CheckFailure(f"the output ({describe(value)}) could not be turned into an array: {exc}") from None
+        if type(arr) is not np.ndarray or arr.dtype.kind not in _PLAIN_ARRAY_KINDS:
+            raise CheckFailure(f"the output is an array of {arr.dtype} values; the grader reads numbers only")
+        key = f"a{len(arrays)}"
+        arrays[key] = arr
+        return {"a": key, "scalar": isinstance(value, np.generic)}
+    keras_tree = _encode_keras(value, arrays, depth)
+    if keras_tree is not None:
+        return keras_tree
+    raise CheckFailure(
+        f"the function returned a {kind.__name__}, which the grader cannot read: return NumPy arrays, "
+        "numbers, strings, lists, tuples or dicts")
+
+
+def _is_keras(value, names: tuple) -> bool:
+    return any(c.__module__.split(".")[0] == "keras" and c.__name__ in names for c in type(value).__mro__)
+
+
+def _encode_keras(value, arrays: dict, depth: int):
+    """Keras models and History objects without a ``serialize`` hook: the ``.keras`` file's bytes.
+
+    The grader loads them back with ``keras.saving.load_model(..., safe_mode=True)`` (no Lambda
+    code, no unregistered classes); give the check a ``serialize`` hook to avoid loading a
+    student's model outside the sandbox at all.
+    """
+    import tempfile
+
+    if _is_keras(value, ("Model",)):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "model.keras"
+            try:
+                value.save(path)
+            except Exception as exc:  # noqa: BLE001 - a student's model
+                raise CheckFailure(f"the returned Keras model could not be saved for the grader: {exc}") from None
+            data = np.frombuffer(path.read_bytes(), dtype=np.uint8)
+        key = f"a{len(arrays)}"
+        arrays[key] = data
+        return {"keras_model": key}
+    if _is_keras(value, ("History",)):
+        model = getattr(value, "model", None)
+        return {"keras_history": encode_plain({"history": getattr(value, "history", {}),
+                                               "params": getattr(value, "params", {}) or {}}, arrays, depth + 1),
+                "model": encode_plain(model, arrays, depth + 1) if model is not None else {"n": None}}
+    return None
+
+
+def _decode_keras(tree: dict, arrays: dict, depth: int):
+    import tempfile
+
+    import keras
+
+    if "keras_model" in tree:
+        data = arrays.get(str(tree["keras_model"]))
+        if data is None or data.dtype != np.uint8:
+            raise CheckFailure("the recorded output is malformed (missing model)")
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "model.keras"
+            path.write_bytes(data.tobytes())
+            try:
+                return keras.saving.load_model(path, safe_mode=True)
+            except Exception as exc:  # noqa: BLE001
+                raise CheckFailure(f"the returned Keras model could not be loaded by the grader "
+                                   f"({type(exc).__name__}: {str(exc)[:200]}); custom layers or Lambda layers "
+                                   "need registered classes") from None
+    history = keras.callbacks.History()
+    plain = decode_plain(tree["keras_history"], arrays, depth + 1)
+    history.history, history.params = dict(plain.get("history", {})), dict(plain.get("params", {}))
+    model = decode_plain(tree.get("model", {"n": None}), arrays, depth + 1)
+    if model is not None:
+        history.set_model(model)
+    return history
+
+
+def decode_plain(tree, arrays: dict, depth: int = 0):
+    """Inverse of ``encode_plain`` (run by the grader on data a student's kernel sent)."""
+    if depth > _MAX_DEPTH or not isinstance(tree, dict) or len(tree) not in (1, 2):
+        raise CheckFailure("the recorded output is malformed")
+    if "keras_model" in tree or "keras_history" in tree:
+        return _decode_keras(tree, arrays, depth)
+    if "n" in tree:
+        return None
+    if "b" in tree:
+        return bool(tree["b"])
+    if "i" in tree:
+        text = str(tree["i"])
+        if len(text) > 4000:
+            raise CheckFailure("the recorded output holds an integer too large to read")
+        return int(text)
+    if "f" in tree:
+        return float(tree["f"])
+    if "s" in tree:
+        return str(tree["s"])
+    if "l" in tree or "t" in tree:
+        items = [decode_plain(v, arrays, depth + 1) for v in tree.get("l", tree.get("t", []))]
+        return items if "l" in tree else tuple(items)
+    if "d" in tree:
+        out = {}
+        for pair in tree["d"]:
+            key = decode_plain(pair[0], arrays, depth + 1)
+            if isinstance(key, np.ndarray) and key.ndim == 0:
+                key = key[()]
+            try:
+                out[key] = decode_plain(pair[1], arrays, depth + 1)
+            except TypeError:
+                raise CheckFailure("the output is a dict whose keys are not numbers or strings") from None
+        return out
+    if "a" in tree:
+        arr = arrays.get(str(tree["a"]))
+        if arr is None:
+            raise CheckFailure("the recorded output is malformed (missing array)")
+        return arr[()] if tree.get("scalar") else arr
+    raise CheckFailure("the recorded output is malformed")
+
+
+def record_hidden_outputs(assignment_id: str, name: str, fn: Callable) -> None:
+    """Grading mode of ``run_hidden_check``: calls ``fn`` on the grader's cases, sends plain outputs.
+
+    Runs in the sandboxed kernel. It never sees a reference, and it decides nothing: a student
+    who patches it only loses the verdict's evidence (no recorded outputs = failed test).
+    """
+    import base64
+    import io
+    import pickle
+
+    from IPython.display import display
+
+    path = Path(os.environ[GRADING_DIR_ENV]) / assignment_id / f"{name}.pkl"
+    payload = {"assignment": assignment_id, "check": name, "records": []}
+    try:
+        with open(path, "rb") as f:
+            spec = pickle.load(f)
+    except FileNotFoundError:
+        payload["error"] = f"the grader has no inputs for {assignment_id}/{name}"
+        display({HIDDEN_MIME: payload}, raw=True)
+        return
+    arrays: dict = {}
+    for i, case in enumerate(spec["cases"]):
+        try:
+            out = call_student(fn, case, name, spec.get("call"))
+            if spec.get("serialize") is not None:
+                out = spec["serialize"](out)
+            payload["records"].append({"ok": True, "output": encode_plain(out, arrays)})
+        except CheckFailure as failure:
+            payload["records"].append({"ok": False, "error": str(failure)[:4000]})
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    payload["npz"] = base64.b64encode(buffer.getvalue()).decode("ascii")
+    display({HIDDEN_MIME: payload}, raw=True)
+    print(f"Hidden test of {name}: outputs recorded on {len(spec['cases'])} grader-chosen inputs; "
+          "the grader checks them outside this notebook.")
+
+
+def verify_recorded(check: FunctionCheck, cases: list, name: str, payload: dict | None,
+                    source: str | None = None) -> tuple:
+    """Verifies a hidden check's outputs recorded in the sandbox; runs outside it.
+
+    Args:
+        check: the check (with its references).
+        cases: the very cases given to ``export_check_inputs``.
+        name: the graded function's name.
+        payload: the ``HIDDEN_MIME`` data the test cell sent, or ``None`` when it sent none.
+        source: the function's source found in the notebook (for ``source_rules``), or
+            ``None`` when the notebook has no ``def`` of it.
+
+    Returns:
+        ``(passed, message)``; the message names the failing case and why, never a reference value.
+    """
+    from course.sandbox import decode_payload_npz
+
+    try:
+        if check.source_rules is not None:
+            if source is None:
+                raise CheckFailure(f"no `def {name}(...)` found in your notebook: the grader checks the rules of "
+                                   f"the exercise on the function's source, so define it with def in its cell")
+            check.source_rules(source)
+        if payload is None:
+            raise CheckFailure("the hidden test recorded no outputs: its cell did not run to the end (see its "
+                               "error), or run_hidden_check was replaced by your code")
+        if payload.get("error"):
+            raise CheckFailure(str(payload["error"]))
+        records = payload.get("records") or []
+        if payload.get("check") != name or len(records) != len(cases):
+            raise CheckFailure(f"the hidden test recorded {len(records)} outputs for {payload.get('check')!r}, "
+                               f"expected {len(cases)} for {name!r}")
+        try:
+            arrays = decode_payload_npz(payload.get("npz") or "")
+        except Exception as exc:  # noqa: BLE001
+            raise CheckFailure(f"the recorded outputs could not be read ({type(exc).__name__})") from None
+        for case, record in zip(cases, records):
+            if not record.get("ok"):
+                message = str(record.get("error", "failed"))
+                if case.label not in message:
+                    message = f"{message} (on {case.label})"
+                raise CheckFailure(message)
+            output = decode_plain(record.get("output"), arrays)
+            _REDACT[0] += 1
+            try:
+                check.verify(case, output)
+            except CheckFailure as failure:
+                raise CheckFailure(f"{name} on {case.label}: {failure}") from None
+            except Exception as exc:  # noqa: BLE001 - an output verify could not handle is wrong
+                raise CheckFailure(f"{name} on {case.label}: the output could not be checked "
+                                   f"({type(exc).__name__})") from None
+            finally:
+                _REDACT[0] -= 1
+    except CheckFailure as failure:
+        return False, str(failure)
+    return True, f"{name}: passed on {len(cases)} grader-chosen inputs"
+
+
+def _python_source(cell_source: str) -> str:
+    """A cell's code as plain Python (IPython magics and shell escapes turned into calls)."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        return TransformerManager().transform_cell(cell_source)
+    except Exception:  # noqa: BLE001
+        return cell_source
+
+
+def notebook_function_source(cell_sources: list, name: str) -> str | None:
+    """The source of the ``def name`` in force after running ``cell_sources`` in order.
+
+    Raises:
+        CheckFailure: when the last top-level binding of ``name`` is not a ``def`` (an assignment
+            or import would let a student show the grader one function and run another).
+    """
+    import ast
+
+    found = None
+    for source in cell_sources:
+        code = _python_source(source)
+        try:
+            tree = ast.parse(code)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+                found = ast.get_source_segment(code, node)
+                if node.decorator_list:
+                    found = ("@" + "\n@".join(ast.get_source_segment(code, d) for d in node.decorator_list)
+                             + "\n" + found)
+                continue
+            targets = []
+            if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                targets = [n for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+                names = {t.id for t in targets}
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = {(a.asname or a.name).split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ClassDef):
+                names = {node.name}
+            else:
+                names = set()
+            if name in names:
+                raise CheckFailure(f"{name} is bound by a {type(node).__name__} statement in your notebook; the "
+                                   f"grader checks the source of a `def {name}(...)` only: define it with def")
+    return found

@@ -1,0 +1,72 @@
+"""Benchmark of ``course autograde``: seconds per submission, serial and on 2 Dask workers.
+
+    $ python autograder/benchmarks/bench_autograde.py                 # every assignment's samples, quick profile
+    $ python autograder/benchmarks/bench_autograde.py --copies 2 --workers 2
+
+The submissions are the sample submissions of every assignment (``autograder/samples/<id>/``),
+optionally repeated (``--copies``); the broken ones (invalid JSON) are skipped. Each run starts
+from an empty output folder (no resumed results). Prints seconds per submission for the serial
+run and for the parallel run, and the speed-up ratio; the grades of both runs must be identical.
+"""
+
+import argparse
+import csv
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def collect(target: Path, copies: int) -> int:
+    n = 0
+    for aid_dir in sorted((ROOT / "autograder" / "samples").iterdir()):
+        for student in sorted(aid_dir.iterdir()):
+            notebooks = list(student.rglob("*.ipynb"))
+            if not notebooks or any(not nb.read_text().rstrip().endswith("}") for nb in notebooks):
+                continue  # broken on purpose: not a grading benchmark
+            for c in range(copies):
+                shutil.copytree(student, target / f"{aid_dir.name}-{student.name}-{c}")
+                n += 1
+    return n
+
+
+def run(subs: Path, out: Path, workers: int, profile: str) -> float:
+    start = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "course.cli", "autograde", str(subs), "--out", str(out),
+                           "--profile", profile, "--no-progress", "--workers", str(workers)],
+                          cwd=ROOT, capture_output=True, text=True)
+    seconds = time.monotonic() - start
+    if not (out / "grades.csv").is_file():
+        raise RuntimeError(f"autograde failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    return seconds
+
+
+def grades(out: Path) -> list:
+    return sorted((r["student"], r["score"], r["status"]) for r in csv.DictReader(open(out / "grades.csv")))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--copies", type=int, default=1, help="grade each sample this many times")
+    parser.add_argument("--profile", default="quick", choices=["quick", "full"])
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="bench-autograde-") as tmp:
+        tmp = Path(tmp)
+        n = collect(tmp / "subs", args.copies)
+        serial = run(tmp / "subs", tmp / "serial", 1, args.profile)
+        parallel = run(tmp / "subs", tmp / "parallel", args.workers, args.profile)
+        same = grades(tmp / "serial") == grades(tmp / "parallel")
+    print(f"{n} submissions, {args.profile} profile")
+    print(f"serial:    {serial / n:6.1f} s per submission ({serial:.0f} s in all)")
+    print(f"{args.workers} workers: {parallel / n:6.1f} s per submission ({parallel:.0f} s in all)")
+    print(f"speed-up:  {serial / parallel:.2f}x; identical grades: {same}")
+    return 0 if same else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""course autograde in parallel (Dask) gives the grades of a serial run, and resumes after kill -9."""
+
+import csv
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from helpers import ROOT
+
+SAMPLES = ROOT / "autograder" / "samples"
+
+
+def grade(subs, out, *extra, check=True):
+    run = subprocess.run([sys.executable, "-m", "course.cli", "autograde", str(subs), "--out", str(out),
+                          "--profile", "quick", "--no-progress", *extra], cwd=ROOT, capture_output=True, text=True)
+    print(run.stdout[-3000:], run.stderr[-2000:])
+    return run
+
+
+def rows(out, name):
+    return sorted(tuple(r[k] for k in r if k not in ("seconds",)) for r in csv.DictReader(open(out / name)))
+
+
+def all_samples(tmp):
+    """Every sample of every assignment in one folder of submissions (student = <id>-<sample>)."""
+    subs = tmp / "subs"
+    for aid_dir in sorted(SAMPLES.iterdir()):
+        for student in sorted(aid_dir.iterdir()):
+            shutil.copytree(student, subs / f"{aid_dir.name}-{student.name}")
+    return subs
+
+
+@pytest.mark.slow
+def test_parallel_grades_equal_serial_grades(tmp_path):
+    subs = all_samples(tmp_path)
+    grade(subs, tmp_path / "serial", "--workers", "1")
+    grade(subs, tmp_path / "parallel", "--workers", "2")
+    assert rows(tmp_path / "serial", "grades.csv") == rows(tmp_path / "parallel", "grades.csv")
+    assert rows(tmp_path / "serial", "cells.csv") == rows(tmp_path / "parallel", "cells.csv")
+
+
+@pytest.mark.slow
+def test_resume_after_kill_grades_only_what_is_missing_or_changed(tmp_path):
+    subs = tmp_path / "subs"
+    for name in ("correct", "untouched", "visible_only"):
+        shutil.copytree(SAMPLES / "01_knn" / name, subs / name)
+    out = tmp_path / "out"
+    results = out / "work" / "results"
+    proc = subprocess.Popen([sys.executable, "-m", "course.cli", "autograde", str(subs), "--out", str(out),
+                             "--profile", "quick", "--no-progress"], cwd=ROOT, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 900
+    while not list(results.glob("*/*.json")) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    first = {p: p.stat().st_mtime_ns for p in results.glob("*/*.json")}
+    assert 1 <= len(first) < 3, f"kill -9 came too late or too early: {sorted(first)}"
+    time.sleep(2)
+    assert not [l for l in subprocess.run(["ps", "-eo", "uid"], capture_output=True, text=True).stdout.split()
+                if l.isdigit() and 60000 <= int(l) < 65000], "sandbox processes outlived the killed grader"
+
+    run = grade(subs, out)
+    assert f"resuming: {len(first)} submission(s) already graded" in run.stdout
+    assert all(p.stat().st_mtime_ns == t for p, t in first.items()), "a finished submission was graded again"
+    scores = {r["student"]: float(r["score"]) for r in csv.DictReader(open(out / "grades.csv"))}
+    assert scores == {"correct": 21.0, "untouched": 0.0, "visible_only": 15.0}
+
+    # change one submission: only it is graded again
+    nb = subs / "untouched" / "01_knn" / "01_knn.ipynb"
+    nb.write_text(nb.read_text().replace('"cells": [', '"cells": [\n  {"cell_type": "markdown", "id": "my-notes", '
+                                                      '"metadata": {}, "source": "my notes"},', 1))
+    run = grade(subs, out)
+    assert "resuming: 2 submission(s) already graded" in run.stdout
+    rows = {r["student"]: r for r in csv.DictReader(open(out / "grades.csv"))}
+    assert rows["untouched"]["status"] == "graded" and float(rows["untouched"]["score"]) == 0.0
+    assert "(unchanged, not regraded)" not in [l for l in run.stdout.splitlines() if l.startswith("untouched")][0]
+
+
+@pytest.mark.slow
+def test_grading_on_an_existing_dask_cluster(tmp_path):
+    from dask.distributed import LocalCluster
+
+    subs = tmp_path / "subs"
+    shutil.copytree(SAMPLES / "01_knn" / "untouched", subs / "untouched")
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        run = grade(subs, tmp_path / "out", "--scheduler", cluster.scheduler_address)
+    assert run.returncode == 0
+    row = next(csv.DictReader(open(tmp_path / "out" / "grades.csv")))
+    assert (row["status"], float(row["score"]), float(row["max_score"])) == ("graded", 0.0, 21.0)

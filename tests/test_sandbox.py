@@ -1,0 +1,230 @@
+"""The sandbox, the tamper-proof hidden checks and the merging of a submission with the source (fast)."""
+
+import json
+import shutil
+
+import nbformat
+import numpy as np
+import pytest
+
+from course import grading
+from course.autograde import foreign_notebook_problem, hidden_calls, merge_with_source
+from course.grading import (Case, CheckFailure, FunctionCheck, assert_close, decode_plain, encode_plain,
+                            export_check_inputs, notebook_function_source, verify_recorded)
+from course.notebooks import read_notebook
+from course.sandbox import HIDDEN_MIME, Limits, SandboxKernel
+from helpers import ROOT
+
+needs_bwrap = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+
+
+# --------------------------------------------------------------------------- plain data
+
+
+def test_plain_data_round_trips_and_objects_are_refused():
+    value = {1: [np.arange(3.0), (2, "x")], "k": {"f": 1.5, "n": None, "b": True}, 2.5: np.float32(3)}
+    arrays = {}
+    tree = json.loads(json.dumps(encode_plain(value, arrays)))
+    back = decode_plain(tree, arrays)
+    assert back["k"] == value["k"] and back[1][1] == (2, "x") and float(back[2.5]) == 3.0
+    np.testing.assert_array_equal(back[1][0], value[1][0])
+
+    class Liar:
+        def __eq__(self, other):
+            return True
+
+    with pytest.raises(CheckFailure, match="cannot read"):
+        encode_plain(Liar(), {})
+    with pytest.raises(CheckFailure, match="numbers only"):
+        encode_plain(np.array([object()]), {})
+    with pytest.raises(CheckFailure, match="malformed"):
+        decode_plain({"zzz": 1}, {})
+
+
+def test_hidden_mime_is_shared():
+    assert HIDDEN_MIME == grading.HIDDEN_MIME
+
+
+# --------------------------------------------------------------------------- verification outside
+
+
+def _check():
+    return FunctionCheck(
+        cases=lambda: [Case("three numbers", (np.array([1.0, 2.0, 3.0]),)), Case("one number", (np.array([5.0]),))],
+        verify=lambda case, out: assert_close(out, case.args[0] * 2, what="doubled", compared_with="2x", tol=1e-12),
+        source_rules=lambda src: grading.assert_true("for " not in src, "no loops"))
+
+
+def _payload(outputs, name="double"):
+    import base64
+    import io
+
+    arrays = {}
+    records = [{"ok": True, "output": encode_plain(o, arrays)} for o in outputs]
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return {"check": name, "records": records, "npz": base64.b64encode(buf.getvalue()).decode()}
+
+
+def test_verify_recorded_decides_outside_and_redacts_references(tmp_path):
+    check = _check()
+    cases = export_check_inputs(check, "xx", "double", tmp_path)
+    assert (tmp_path / "xx" / "double.pkl").is_file()
+    ok, message = verify_recorded(check, cases, "double", _payload([np.array([2.0, 4.0, 6.0]), np.array([10.0])]),
+                                  "def double(x):\n    return 2 * x\n")
+    assert ok, message
+    ok, message = verify_recorded(check, cases, "double", _payload([np.array([2.0, 4.0, 7.0]), np.array([10.0])]),
+                                  "def double(x):\n    return 2 * x\n")
+    assert not ok and "three numbers" in message and "got 7" in message and "expected" not in message
+    ok, message = verify_recorded(check, cases, "double", None, "def double(x):\n    return 2 * x\n")
+    assert not ok and "recorded no outputs" in message
+    ok, message = verify_recorded(check, cases, "double", _payload([np.zeros(3)] * 5), "def double(x): pass")
+    assert not ok and "expected 2" in message
+    ok, message = verify_recorded(check, cases, "double", _payload([np.array([2.0, 4.0, 6.0]), np.array([10.0])]),
+                                  "def double(x):\n    for v in x: pass\n")
+    assert not ok and "no loops" in message
+    ok, message = verify_recorded(check, cases, "double", _payload([np.array([2.0, 4.0, 6.0])] * 2), None)
+    assert not ok and "no `def double" in message
+
+
+def test_in_kernel_default_mode_is_unchanged(monkeypatch):
+    monkeypatch.delenv("COURSE_GRADING_DIR", raising=False)
+    with pytest.raises(CheckFailure, match="expected"):
+        assert_close(np.array([1.0]), np.array([2.0]), what="x", compared_with="y", tol=1e-9)
+
+
+def test_the_function_source_is_the_last_def_and_rebinding_is_refused():
+    cells = ["%matplotlib inline\nimport numpy as np", "def f(x):\n    return x", "def f(x):\n    return 2 * x"]
+    assert "2 * x" in notebook_function_source(cells, "f")
+    with pytest.raises(CheckFailure, match="bound by"):
+        notebook_function_source(cells + ["f = lambda x: x"], "f")
+    assert notebook_function_source(["x = 1"], "f") is None
+
+
+def test_hidden_calls_are_found():
+    src = '"""doc"""\n### BEGIN HIDDEN TESTS\nrun_hidden_check("01_knn", "predict_labels", predict_labels)\n'
+    assert hidden_calls(src) == [("01_knn", "predict_labels")]
+
+
+# --------------------------------------------------------------------------- merging
+
+
+def _student():
+    return read_notebook(ROOT / "notebooks" / "01_knn" / "01_knn.ipynb")
+
+
+def _source():
+    return read_notebook(ROOT / "solutions" / "01_knn" / "01_knn.ipynb")
+
+
+def _ids(cells):
+    return [c.metadata.get("nbgrader", {}).get("grade_id") for c in cells]
+
+
+def test_merge_restores_deleted_edited_duplicated_retyped_and_moved_test_cells():
+    source = _source()
+    expected = [g for g in _ids(source.cells) if g]
+    nb = _student()
+    tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    tests[0].source = "print('passed')"
+    tests[1].cell_type = "markdown"
+    nb.cells.remove(tests[2])
+    nb.cells.append(nbformat.from_dict(json.loads(json.dumps(tests[3]))))
+    nb.cells = [tests[5]] + [c for c in nb.cells if c is not tests[5]]
+    cells, notes = merge_with_source(nb, source)
+    assert [g for g in _ids(cells) if g] == expected
+    by_id = {c.metadata["nbgrader"]["grade_id"]: c for c in cells if c.metadata.get("nbgrader")}
+    for t in tests[:4]:
+        gid = t.metadata["nbgrader"]["grade_id"]
+        src = next(c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade_id") == gid)
+        assert by_id[gid].source == src.source and by_id[gid].cell_type == "code"
+    text = " ".join(notes)
+    assert "edited" in text and "markdown" in text and "missing" in text and "duplicate" in text and "moved" in text
+
+
+def test_a_notebook_of_another_assignment_is_recognized():
+    nb = _student()
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader"):
+            cell.metadata["nbgrader"]["grade_id"] = "softmax_" + cell.metadata["nbgrader"]["grade_id"]
+    assert "not the notebook of 01_knn" in foreign_notebook_problem(nb, _source(), "01_knn")
+    assert foreign_notebook_problem(_student(), _source(), "01_knn") == ""
+
+
+# --------------------------------------------------------------------------- the sandboxed kernel
+
+
+@needs_bwrap
+def test_the_sandboxed_kernel_is_isolated_and_limited(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "data.txt").write_text("hello")
+    with SandboxKernel(tmp_path / "sub", None, limits=Limits(cell_seconds=4, memory_bytes=3 * 2**30)) as kernel:
+        assert kernel.sandboxed
+        r = kernel.execute("print(open('data.txt').read())")
+        assert r.status == "ok" and "hello" in r.outputs[0]["text"]
+        r = kernel.execute(f"open({str(ROOT / 'autograder' / 'checks' / '01_knn.py')!r}).read()")
+        assert r.status == "error" and "FileNotFoundError" in r.error
+        r = kernel.execute("import socket; socket.create_connection(('127.0.0.1', 22), timeout=2)")
+        assert r.status == "error"
+        r = kernel.execute("open('data.txt', 'a').write('x')\nimport os\nprint(os.getuid() != 0 or 'root')")
+        assert r.status == "ok"
+        r = kernel.execute("while True: pass")
+        assert r.status == "timeout"
+        r = kernel.execute("import numpy as np\nx = np.ones(10 * 2**30 // 8)")
+        assert r.status == "error" and "MemoryError" in r.error
+        r = kernel.execute("print('x' * 10_000_000)")
+        assert sum(len(o.get("text", "")) for o in r.outputs) < 300_000
+        r = kernel.execute("print('still alive')")
+        assert r.status == "ok"
+        r = kernel.execute("import os; os._exit(3)")
+        assert r.status == "died"
+        assert kernel.execute("1").status == "skipped"
+    assert (tmp_path / "sub" / "data.txt").read_text() == "hello", "the submission folder was modified"
+
+
+def test_serialize_hook_gives_verify_plain_data_in_both_modes(tmp_path):
+    class Model:  # not plain data, like a Keras model
+        def __init__(self, w):
+            self.w = w
+
+        def predict(self, x):
+            return x * self.w
+
+    seen = []
+    check = FunctionCheck(cases=lambda: [Case("w=3", (3.0,))],
+                          verify=lambda case, out: seen.append(out) or assert_close(
+                              out["predictions"], np.arange(4.0) * 3, what="predictions", compared_with="3x", tol=1e-12),
+                          serialize=lambda model: {"predictions": model.predict(np.arange(4.0))})
+    assert grading.run_check(check, Model, "build") == 1
+    with pytest.raises(CheckFailure, match="cannot read"):
+        encode_plain(Model(3.0), {})
+    arrays = {}
+    tree = encode_plain(check.serialize(Model(3.0)), arrays)
+    import base64
+    import io
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    payload = {"check": "build", "records": [{"ok": True, "output": tree}], "npz": base64.b64encode(buf.getvalue()).decode()}
+    cases = export_check_inputs(check, "xx", "build", tmp_path)
+    assert verify_recorded(check, cases, "build", payload, "def build(w): pass")[0]
+    assert all(isinstance(s, dict) for s in seen)
+
+
+@pytest.mark.slow
+def test_keras_models_and_histories_travel_as_keras_files():
+    import keras
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    model.compile("sgd", "mse")
+    history = model.fit(np.ones((8, 4)), np.ones((8, 2)), epochs=2, verbose=0)
+    arrays = {}
+    tree = json.loads(json.dumps(encode_plain([model, history], arrays)))
+    back_model, back_history = decode_plain(tree, arrays)
+    x = np.arange(8.0).reshape(2, 4)
+    np.testing.assert_allclose(back_model(x), model(x), rtol=1e-6)
+    assert back_history.history["loss"] == history.history["loss"] and back_history.model is not None
+    lam = keras.Sequential([keras.Input((4,)), keras.layers.Lambda(lambda t: t * 2)])
+    arrays = {}
+    tree = encode_plain(lam, arrays)
+    with pytest.raises(CheckFailure, match="could not be loaded"):
+        decode_plain(tree, arrays)
