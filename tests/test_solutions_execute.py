@@ -22,6 +22,9 @@ TOLERANCES = {
                               "svm_best_val_accuracy": 0.01, "softmax_best_val_accuracy": 0.01,
                               "svm_test_accuracy": 0.01, "softmax_test_accuracy": 0.01,
                               "softmax_sgd_loss_history": 1e-3},
+    # The same for the two-layer network trained with SGD.
+    "03_backprop": {"first_run_val_accuracy": 0.01, "first_run_val_acc_curve": 0.01, "best_val_accuracy": 0.01,
+                    "test_accuracy": 0.01},
 }
 
 

@@ -153,7 +153,7 @@ def _verify_loss(reference, kind: str):
         reg_term = reg * np.sum(W * W)
         if not np.isfinite(loss):
             raise CheckFailure(f"the loss is {loss}" + (
-                " : exp overflowed. Subtract each row's maximum score before np.exp (it does not change "
+                ": exp overflowed. Subtract each row's maximum score before np.exp (it does not change "
                 "the probabilities)" if kind.startswith("softmax") else ""))
         loss_hint = f"the {kind} loss is the mean over the N examples plus reg * sum(W * W)"
         if reg and np.isclose(loss, want_loss - reg_term, rtol=1e-9, atol=1e-12):
