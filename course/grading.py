@@ -127,7 +127,7 @@ def assert_close(got, expected, *, what: str, compared_with: str, tol: float, at
             hint or "look for a division by zero, a log of 0, or exp of a large number"))
     if got.size == 0:
         return 0.0
-    diff = np.abs(got - expected)
+    diff = np.array(np.abs(got - expected))  # an array also for scalars (0-d), so it can be masked
     diff[diff <= atol] = 0.0
     err_all = diff / np.maximum(1e-8, np.abs(got) + np.abs(expected))
     err = float(np.max(err_all))

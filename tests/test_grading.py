@@ -28,6 +28,12 @@ def test_assert_close_atol_forgives_round_off_near_zero():
         assert_close([1e-9, 1.0], [0.0, 1.0], what="d", compared_with="ref", tol=1e-8)
 
 
+def test_assert_close_compares_scalars():
+    assert assert_close(4.375, 4.375, what="loss", compared_with="by hand", tol=1e-12) == 0.0
+    with pytest.raises(CheckFailure, match="loss: compared with by hand, relative error"):
+        assert_close(4.0, 4.375, what="loss", compared_with="by hand", tol=1e-12)
+
+
 def test_assert_equal_and_shape():
     assert_equal([1, 2, 3], np.array([1, 2, 3]), what="labels", compared_with="ref")
     with pytest.raises(CheckFailure, match=r"1 of 3 entries differ .* \[2\] got 4 expected 3"):
