@@ -1,6 +1,6 @@
 """Builds the course's reference base models for 08_transfer_learning (the A/B experiment).
 
-    $ python autograder/build_base_models.py            # all four models (~3 min on 2 CPU cores)
+    $ python autograder/build_base_models.py            # all four models (~5 min on 2 free CPU cores)
     $ python autograder/build_base_models.py --check    # verify the shipped files against provenance.json
 
 Fashion-MNIST's ten classes are split into a task A and a task B two ways (``TASK_SPLITS``):
@@ -38,7 +38,11 @@ import numpy as np  # noqa: E402
 from course import models as course_models  # noqa: E402
 from course.data import CLASS_NAMES, load_fashion_mnist  # noqa: E402
 
-SEED = 0
+SPLIT_SEED = 0  # the random split
+# The training seed differs from the seeds the notebook and the checks use (0, 1): with the same seed, a
+# "freshly initialized" output layer would start from the very weights the base's own output layer
+# started from, to which its features co-adapted, and the transfer experiment would flatter BnB.
+SEED = 2014
 EPOCHS = 4
 BATCH_SIZE = 128
 LEARNING_RATE = 1e-3
@@ -46,13 +50,13 @@ LEARNING_RATE = 1e-3
 # Task A and task B of each split, as lists of Fashion-MNIST labels (the order defines the new labels).
 # The random split's B is the first half of the permutation (coat, shirt, pullover, sneaker, dress): the
 # half that 100 labels per class learn less well, which leaves transfer room to help (see the notebook).
-_PERMUTATION = np.random.default_rng(SEED).permutation(10).tolist()  # [4, 6, 2, 7, 3, 5, 9, 0, 8, 1]
+_PERMUTATION = np.random.default_rng(SPLIT_SEED).permutation(10).tolist()  # [4, 6, 2, 7, 3, 5, 9, 0, 8, 1]
 TASK_SPLITS = {
     "random": {"A": _PERMUTATION[5:], "B": _PERMUTATION[:5]},
     "dissimilar": {"A": [5, 7, 8, 9], "B": [0, 1, 2, 3, 4, 6]},  # footwear and bags | clothing
 }
 SPLIT_DESCRIPTIONS = {
-    "random": f"a random 5 + 5 split: np.random.default_rng({SEED}).permutation(10), last five = A, first five = B",
+    "random": f"a random 5 + 5 split: np.random.default_rng({SPLIT_SEED}).permutation(10), last five = A, first five = B",
     "dissimilar": "footwear and bags (A) vs clothing (B)",
 }
 

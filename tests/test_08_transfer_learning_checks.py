@@ -7,6 +7,7 @@ import shutil
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from course import models
 from course.grading import CheckFailure, load_checks, run_check
@@ -188,6 +189,7 @@ EXPERIMENT_MUTANTS = {
 @pytest.fixture
 def quick_profile(monkeypatch):
     monkeypatch.setenv("COURSE_PROFILE", "quick")
+    tf.config.experimental.enable_op_determinism()  # as the notebook's setup cell does
 
 
 @pytest.mark.slow

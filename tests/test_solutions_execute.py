@@ -15,6 +15,10 @@ MACHINE_DEPENDENT = ("speedup_", "seconds", "time_")
 # results (kNN) must match exactly; trained models list their own tolerance with the reason.
 TOLERANCES = {
     "01_knn": {},
+    # Keras training with enable_op_determinism is bit-reproducible on one machine; another CPU (or oneDNN
+    # build) changes the round-off, and over a few hundred steps on 100 images the test accuracy by a few points.
+    "08_transfer_learning": {"ab_random": 0.05, "ab_dissimilar": 0.05, "scratch_accuracy": 0.05,
+                             "feature_extraction_accuracy": 0.05, "fine_tuning_accuracy": 0.05},
 }
 
 
