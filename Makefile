@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 SOLUTIONS := $(wildcard solutions/*/*.ipynb)
 RELEASED := $(patsubst solutions/%,notebooks/%,$(SOLUTIONS))
 
-.PHONY: env data notebooks lab test test-fast references samples clean help
+.PHONY: env data notebooks lab test test-fast references samples base-models clean help
 
 help:
 	@echo "make lab        set up and start JupyterLab (student notebooks in notebooks/)"
@@ -23,6 +23,7 @@ help:
 	@echo "make notebooks  regenerate the student notebooks from solutions/"
 	@echo "make samples    rebuild the sample submissions in autograder/samples/"
 	@echo "make references PROFILE=full   rebuild reference results (autograder/references/)"
+	@echo "make base-models  rebuild the reference base models of 08_transfer_learning (data/models/)"
 
 env: $(STAMPS)/env
 
@@ -63,6 +64,10 @@ samples: env
 
 references: env data
 	$(BIN)/python autograder/build_references.py --profile $(PROFILE)
+
+# The reference base models of 08_transfer_learning (data/models/*.keras + provenance.json; ~3-6 min on CPU).
+base-models: env data
+	$(BIN)/python autograder/build_base_models.py
 
 clean:
 	rm -rf $(STAMPS) grading artifacts .pytest_cache

@@ -52,6 +52,10 @@ TOLERANCES = {
     # The same for the two-layer network trained with SGD.
     "03_backprop": {"first_run_val_accuracy": 0.01, "first_run_val_acc_curve": 0.01, "best_val_accuracy": 0.01,
                     "test_accuracy": 0.01},
+    # Keras training with enable_op_determinism is bit-reproducible on one machine; another CPU (or oneDNN
+    # build) changes the round-off, and over a few hundred steps on 100 images the test accuracy by a few points.
+    "08_transfer_learning": {"ab_random": 0.05, "ab_dissimilar": 0.05, "scratch_accuracy": 0.05,
+                             "feature_extraction_accuracy": 0.05, "fine_tuning_accuracy": 0.05},
 }
 
 
