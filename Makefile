@@ -11,6 +11,7 @@ STAMPS := .make
 PROFILE ?= quick
 LAB_PORT ?= 8888
 PYTEST_ARGS ?=
+PYTEST_WORKERS ?= 2
 
 SOLUTIONS := $(wildcard solutions/*/*.ipynb)
 RELEASED := $(patsubst solutions/%,notebooks/%,$(SOLUTIONS))
@@ -54,7 +55,7 @@ lab: env data notebooks
 
 test: env data
 	bash tests/system_setup.sh
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=30 $(PYTEST_ARGS)
 
 test-fast: env data
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
