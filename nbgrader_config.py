@@ -34,9 +34,9 @@ c.ExecutePreprocessor.timeout = cell_timeout
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = (
     r"(^|\n)(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWEF] "  # TensorFlow C++ log lines
-    r"|[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+ "  # absl log lines
+    r"|[IWEF]\d{4} \d\d:\d\d:\d+\.\d+ "  # absl log lines (time of day, or seconds since the epoch)
     r"|WARNING: All log messages before absl"
-    r"|\S*Warning: "  # Python warnings
+    r"|(\S+:\d+: )?\w*Warning: "  # Python warnings (path:line: Category: message)
     r"|.*\d+%\|)"  # tqdm progress bars
 )
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # inherited by the grading kernels
