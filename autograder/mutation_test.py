@@ -101,6 +101,9 @@ class _Sites(ast.NodeVisitor):
     def __init__(self):
         self.sites = []
 
+    def visit_JoinedStr(self, node):
+        """f-strings are messages (an error's text): changing them changes no result, so no mutants there."""
+
     def generic_visit(self, node):
         for kind, label in _mutations_of(node):
             self.sites.append((node, kind, label))

@@ -93,6 +93,7 @@ def _size_cases() -> list:
                ((32, 5, 2, 2), "padding 2 and stride 2 on 32 pixels (not a whole number)"),
                ((224, 7, 2, 3), "stride 2 and padding 3 on 224 pixels with a 7-wide filter"),
                ((3, 5, 1, 0), "a filter larger than the input (W - F + 2P < 0)"),
+               ((4, 5, 1, 0), "a filter one pixel wider than the input, stride 1 (W - F + 2P = -1)"),
                ((2, 7, 1, 1), "a filter larger than the padded input")]
     cases = [Case(f"{label}", args, {"expect_error": False}) for args, label in valid]
     cases += [Case(f"an impossible setting: {label}", args, {"expect_error": True}) for args, label in invalid]
