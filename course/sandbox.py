@@ -271,7 +271,13 @@ class SandboxKernel:
             for k, v in env.items():
                 cmd += ["--setenv", k, v]
             cmd += _read_only_system_binds()
-            made = set()
+            # The private /tmp comes before the read-only binds, so that an environment or a course
+            # checkout that lives under /tmp (a CI clone, say) is bound on top of it and stays visible.
+            cmd += ["--perms", "1777"]
+            if self.limits.tmp_bytes:
+                cmd += ["--size", str(self.limits.tmp_bytes)]
+            cmd += ["--tmpfs", "/tmp"]
+            made = {"/tmp"}
             for root in python_roots() + self.extra_ro:
                 # bwrap copies the modes of missing parents (e.g. /root is 0700): make them traversable.
                 for parent in reversed(root.parents[:-1] if len(root.parents) > 1 else []):
@@ -285,10 +291,7 @@ class SandboxKernel:
 
             for device in sorted(glob.glob("/dev/nvidia*")) + sorted(glob.glob("/dev/dri/renderD*")):
                 cmd += ["--dev-bind", device, device]  # GPUs, where the grading machine has them
-            cmd += ["--perms", "1777"]
-            if self.limits.tmp_bytes:
-                cmd += ["--size", str(self.limits.tmp_bytes)]
-            cmd += ["--tmpfs", "/tmp", "--bind", str(ipc), "/ipc", "--ro-bind", str(self.scratch / "cf"), "/ipc-cf"]
+            cmd += ["--bind", str(ipc), "/ipc", "--ro-bind", str(self.scratch / "cf"), "/ipc-cf"]
             (self.scratch / "cf").mkdir()
             shutil.copy(kernel_cf, self.scratch / "cf" / "kernel.json")
             os.chmod(self.scratch / "cf" / "kernel.json", 0o644)
