@@ -272,7 +272,6 @@ def _reference_results(profile: str) -> dict:
 def _call_experiment(fn, case: Case):
     profile = case.kwargs["profile"]
     cfg = CONFIGS[profile]
-    _reference_results(profile)  # before minutes of training
     data_b = experiment_data(cfg["per_class"], cfg["test_per_class"], cfg["seed"])
     base_a, base_b = models.load_base_model("random_A"), models.load_base_model("random_B")
     namespace = getattr(fn, "__globals__", {})
