@@ -23,10 +23,8 @@ import datetime
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
-from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,6 +34,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 from course import models as course_models  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "autograder"))
+from build_references import git_commit, versions  # noqa: E402  (one provenance format)
 from course.data import CLASS_NAMES, load_fashion_mnist  # noqa: E402
 
 SPLIT_SEED = 0  # the random split
@@ -99,24 +100,6 @@ def device_description() -> str:
         details = tf.config.experimental.get_device_details(gpus[0])
         return f"GPU: {details.get('device_name', gpus[0].name)}"
     return f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores (no GPU was available)"
-
-
-def versions() -> dict:
-    found = {"python": platform.python_version()}
-    for name in ("numpy", "tensorflow", "keras"):
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
-    return found
-
-
-def git_commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                              text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def save_uncompiled(model, num_classes: int, path: Path):

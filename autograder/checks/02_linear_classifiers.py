@@ -16,14 +16,11 @@ Tolerances:
 """
 
 import ast
-import contextlib
-import io
-import os
-import sys
 import textwrap
 
 import numpy as np
 
+from course.tfquiet import import_tensorflow, silenced_stderr
 from course.grading import Case, CheckFailure, FunctionCheck, assert_close, assert_equal, assert_shape, assert_true
 
 ASSIGNMENT = "02_linear_classifiers"
@@ -31,33 +28,8 @@ ASSIGNMENT = "02_linear_classifiers"
 # --------------------------------------------------------------------------- TensorFlow references
 
 
-@contextlib.contextmanager
-def _silenced():
-    """Sends stderr (also TensorFlow's C++ logs on file descriptor 2) to /dev/null.
-
-    nbgrader gives a test cell 0 points when it writes anything to stderr, and TensorFlow logs to
-    stderr on import and first use whatever TF_CPP_MIN_LOG_LEVEL says.
-    """
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        with contextlib.redirect_stderr(io.StringIO()):
-            yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
-def _tf():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    with _silenced():
-        import tensorflow as tf
-
-    return tf
+_silenced = silenced_stderr
+_tf = import_tensorflow
 
 
 def tf_svm_loss(W, X, y, reg):
