@@ -214,6 +214,10 @@ class SandboxKernel:
         self.sandboxed = False
         self.started = None
         self.uid = None
+        self._lifeline = None
+
+    #: bwrap's --die-with-parent; the lifeline pipe does the same job without it (tests turn it off).
+    die_with_parent = True
 
     # ------------------------------------------------------------------ start / stop
 
@@ -259,15 +263,23 @@ class SandboxKernel:
         env.update(self.env)
         python = sys.executable
         kernel_cmd = f'cd "$COURSE_WORKDIR" && exec "{python}" -m ipykernel_launcher -f "$COURSE_KERNEL_CF"'
+        # The lifeline: a pipe whose only write end the grader holds. When the grader dies in any way
+        # (kill -9 included, even before bwrap has set its parent-death signal), the watchdog's read
+        # returns end-of-file and it kills the sandbox's process group; the PID namespace dies with it.
+        # The read end is the shell's stdin, moved to fd 3 for the watchdog alone (a background job's
+        # stdin is /dev/null, and dash knows only one-digit descriptors).
+        lifeline_r, self._lifeline = os.pipe()
+        watchdog = 'exec 3<&0 0</dev/null; { cat <&3 >/dev/null 2>&1; kill -9 0; } & exec 3<&-;'
         if self.sandboxed:
             work_inside = "/tmp/work"
             env.update(HOME="/tmp", MPLCONFIGDIR="/tmp/.mpl", COURSE_WORKDIR=work_inside,
                        COURSE_KERNEL_CF="/ipc-cf/kernel.json", TMPDIR="/tmp", IPYTHONDIR="/tmp/.ipython",
                        JUPYTER_RUNTIME_DIR="/tmp/.jupyter", XDG_CACHE_HOME="/tmp/.cache")
             setup = 'mkdir -p /tmp/work && { [ -d /submission ] && cp -r /submission/. /tmp/work/ 2>/dev/null; true; }'
-            shell = f"{setup}; {kernel_cmd} & wait"
-            cmd = [bwrap, "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net", "--unshare-ipc",
-                   "--unshare-uts", "--hostname", "sandbox", "--clearenv"]
+            shell = f"{setup}; {watchdog} {kernel_cmd} & wait"
+            cmd = [bwrap] + (["--die-with-parent"] if self.die_with_parent else [])
+            cmd += ["--new-session", "--unshare-pid", "--unshare-net", "--unshare-ipc",
+                    "--unshare-uts", "--hostname", "sandbox", "--clearenv"]
             for k, v in env.items():
                 cmd += ["--setenv", k, v]
             cmd += _read_only_system_binds()
@@ -318,7 +330,7 @@ class SandboxKernel:
             env.update(COURSE_WORKDIR=str(work), COURSE_KERNEL_CF=str(kernel_cf), HOME=str(work))
             if self.grader_files:
                 env["COURSE_GRADING_DIR"] = str(self.grader_files)
-            cmd = self._prlimit_args() + ["sh", "-c", f"{kernel_cmd} & wait"]
+            cmd = self._prlimit_args() + ["sh", "-c", f"{watchdog} {kernel_cmd} & wait"]
             env = {**os.environ, **env}
         self.cgroup = _Cgroup(f"k{os.getpid()}-{uuid.uuid4().hex[:8]}", self.limits.memory_bytes, self.limits.processes)
         if self.limits.memory_bytes and not self.cgroup.ok_memory:
@@ -333,10 +345,13 @@ class SandboxKernel:
             # Join the cgroups before bwrap starts, so that every process of the sandbox is in them.
             joins = " ; ".join(f'echo $$ > "{p}/cgroup.procs" 2>/dev/null' for p in self.cgroup.paths)
             cmd = ["/bin/sh", "-c", f'{joins} ; exec "$@"', "sh"] + cmd
-        self.proc = subprocess.Popen(cmd, env=env if not self.sandboxed else {"PATH": "/usr/bin:/bin"},
-                                     stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-        log.close()
+        try:
+            self.proc = subprocess.Popen(cmd, env=env if not self.sandboxed else {"PATH": "/usr/bin:/bin"},
+                                         stdin=lifeline_r, stdout=log, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
+        finally:
+            log.close()
+            os.close(lifeline_r)
         self.started = time.monotonic()
         client = BlockingKernelClient()
         client.load_connection_file(str(client_cf))
@@ -424,6 +439,9 @@ class SandboxKernel:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 pass
+        if self._lifeline is not None:
+            os.close(self._lifeline)
+            self._lifeline = None
         if self.uid is not None:
             _reap_uid(self.uid)
         if self.cgroup is not None:

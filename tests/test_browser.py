@@ -188,6 +188,11 @@ def run_cell(page, cell) -> None:
     page.keyboard.press("Shift+Enter")
 
 
+def wait_output(cell, text: str, timeout_s: float = 240) -> None:
+    """Waits until the cell's output shows ``text`` (a cell just run may not show ``[*]`` yet)."""
+    cell.locator(".jp-OutputArea").filter(has_text=text).first.wait_for(state="visible", timeout=timeout_s * 1000)
+
+
 def wait_idle(page, timeout_s: float = 240) -> None:
     """Waits until no cell shows ``[*]`` (running or queued)."""
     page.wait_for_function(
@@ -221,12 +226,12 @@ def test_student_runs_cells_types_an_answer_and_validates(page, lab):
     run_cell(page, setup)
     for _ in range(4):  # markdown, data split, markdown, the grid of samples per class
         page.keyboard.press("Shift+Enter")
-    wait_idle(page)
-    assert "profile: quick" in setup.locator(".jp-OutputArea").inner_text()
+    wait_output(setup, "profile: quick")
     data_cell = cell_with(page, "split = data.fashion_mnist_split(")
-    assert "T-shirt/top" in data_cell.locator(".jp-OutputArea").inner_text()
+    wait_output(data_cell, "T-shirt/top")
     grid = cell_with(page, "vis.show_samples_per_class(").locator(".jp-OutputArea img")
-    grid.wait_for(state="visible")
+    grid.wait_for(state="visible", timeout=240_000)
+    wait_idle(page)
     grid.scroll_into_view_if_needed()
     shot(page, "02_first_cells_run")
 
@@ -234,12 +239,11 @@ def test_student_runs_cells_types_an_answer_and_validates(page, lab):
     answer = cell_with(page, "def compute_distances_two_loops(X_train, X):")
     replace_cell_source(page, answer, TYPED_TWO_LOOPS)
     run_cell(page, answer)
-    wait_idle(page)
     page.keyboard.press("Shift+Enter")  # the markdown cell "A check you can work out by hand"
     page.keyboard.press("Shift+Enter")  # the visible test
-    wait_idle(page)
     visible_test = cell_with(page, "compute_distances_two_loops gives the distances worked out by hand")
-    assert "Visible test passed." in visible_test.locator(".jp-OutputArea").inner_text()
+    wait_output(visible_test, "Visible test passed.")
+    wait_idle(page)
     visible_test.scroll_into_view_if_needed()
     shot(page, "03_answer_typed_and_visible_test_passed")
 

@@ -1,6 +1,7 @@
 """The sandbox, the tamper-proof hidden checks and the merging of a submission with the source (fast)."""
 
 import json
+import os
 import shutil
 
 import nbformat
@@ -228,3 +229,67 @@ def test_keras_models_and_histories_travel_as_keras_files():
     tree = encode_plain(lam, arrays)
     with pytest.raises(CheckFailure, match="could not be loaded"):
         decode_plain(tree, arrays)
+
+
+GRADER_THAT_DIES = """
+import sys, time
+from course.sandbox import SandboxKernel
+SandboxKernel.die_with_parent = {die_with_parent}
+kernel = SandboxKernel(None, None)
+kernel.start()
+r = kernel.execute("import os; print('kernel', os.getpid())")
+print("ready", kernel.proc.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return "State:\tZ" not in f.read()
+    except OSError:
+        return False
+
+
+def _descendants(pid: int) -> list:
+    """Every process below ``pid`` (by /proc parent links), recorded while the grader lives."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+@needs_bwrap
+@pytest.mark.parametrize("die_with_parent", [True, False], ids=["with_bwrap_die_with_parent", "lifeline_alone"])
+def test_no_sandbox_process_outlives_a_grader_killed_with_sigkill(die_with_parent):
+    """kill -9 of the grader takes its kernel with it, even where bwrap's parent-death signal is not set."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    code = GRADER_THAT_DIES.format(die_with_parent=die_with_parent)
+    grader = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                              start_new_session=True)
+    line = grader.stdout.readline()
+    assert line.startswith("ready"), f"the kernel did not start: {line!r}"
+    kernel_tree = _descendants(grader.pid)
+    assert kernel_tree, "no kernel process found below the grader"
+    os.killpg(grader.pid, signal.SIGKILL)  # the kernel is in its own session: only the lifeline reaches it
+    grader.wait()
+    deadline = time.monotonic() + 30
+    while any(_alive(p) for p in kernel_tree) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    survivors = [p for p in kernel_tree if _alive(p)]
+    assert not survivors, f"kernel processes outlived the killed grader by 30 s: {survivors}"
