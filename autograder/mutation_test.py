@@ -17,10 +17,17 @@ For each graded function (a key of ``CHECKS`` in ``autograder/checks/<id>.py``),
   ``a @ b`` -> ``b @ a``;
 - ``constant output``: ``return x`` -> ``return np.zeros_like(x)``.
 
+Only the lines the student writes (between ``### BEGIN SOLUTION`` and ``### END SOLUTION``) are
+mutated, and every ``return``; the signature, docstring and the input checks the notebook hands out
+are the course's code.
+
 Each mutant runs through the function's hidden check in-process (``course.grading.run_check``,
 with a time limit); it is *killed* when the check fails (or the mutant raises, or times out) and
 *survives* when the check passes. The report gives, per function, the share of mutants killed and
-lists the survivors (some may be equivalent to the solution: read them). Alternative correct
+lists the survivors. A mutant that is equivalent to the solution under the contract (it computes
+the same result, e.g. ``>=`` vs ``>`` against a continuous random draw) is declared, with the
+reason, in ``autograder/equivalent_mutants.py``: it is not counted, the check must accept it, and a
+declaration that no longer matches a mutant is an error. Alternative correct
 implementations in ``autograder/alternatives/<id>.py`` (``ALTERNATIVES = {function: [source, ...]}``)
 must pass. Exit status 1 when a function scores below ``--min-score`` (default 95) or an
 alternative fails.
@@ -92,22 +99,59 @@ def solution_namespace(aid: str) -> tuple:
     return namespace, defs
 
 
+def student_lines(aid: str) -> dict:
+    """``{function: set of line numbers of its def (1 = the def line) that the student writes}``.
+
+    Those are the lines between ``### BEGIN SOLUTION`` and ``### END SOLUTION``; the rest of a def
+    (signature, docstring, input checks the notebook gives) is the course's code, not mutated.
+    """
+    found = {}
+    for nb_path in sorted((ROOT / "solutions" / aid).glob("*.ipynb")):
+        for cell in read_notebook(nb_path).cells:
+            if cell.cell_type != "code" or not cell.metadata.get("nbgrader", {}).get("solution"):
+                continue
+            inside, flags = False, []
+            for line in cell.source.splitlines(keepends=True):
+                if MARKERS.fullmatch(line if line.endswith("\n") else line + "\n"):
+                    inside = "BEGIN" in line
+                    continue
+                flags.append(inside)
+            source = _cell_source(cell)
+            if not any(flags):
+                flags = [True] * len(flags)  # no markers: the whole cell is the student's
+            for node in ast.parse(source).body:
+                if isinstance(node, ast.FunctionDef):
+                    found[node.name] = {n - node.lineno + 1 for n in range(node.lineno, node.end_lineno + 1)
+                                        if n - 1 < len(flags) and flags[n - 1]}
+    return found
+
+
 # --------------------------------------------------------------------------- mutants
 
 
 class _Sites(ast.NodeVisitor):
     """Collects (node path, mutation) pairs inside one function."""
 
-    def __init__(self):
+    def __init__(self, lines=None):
         self.sites = []
+        self.lines = lines
 
     def visit_JoinedStr(self, node):
         """f-strings are messages (an error's text): changing them changes no result, so no mutants there."""
 
     def generic_visit(self, node):
-        for kind, label in _mutations_of(node):
-            self.sites.append((node, kind, label))
+        # Only the student's lines are mutated, and every return: a wrong result (its sign, shape,
+        # a constant) is a mistake wherever the return statement stands.
+        if self.lines is None or isinstance(node, ast.Return) or _within(node, self.lines):
+            for kind, label in _mutations_of(node):
+                self.sites.append((node, kind, label))
         super().generic_visit(node)
+
+
+def _within(node, lines) -> bool:
+    start = getattr(node, "lineno", None)
+    end = getattr(node, "end_lineno", start)
+    return start is not None and all(n in lines for n in range(start, end + 1))
 
 
 def _mutations_of(node) -> list:
@@ -212,17 +256,23 @@ class _Replace(ast.NodeTransformer):
         return super().visit(node)
 
 
-def mutants(def_source: str) -> list:
-    """``(kind, description, source)`` of every single-change mutant of one function's source."""
+def mutants(def_source: str, lines: set | None = None) -> list:
+    """``(kind, description, source)`` of every single-change mutant of one function's source.
+
+    Args:
+        def_source: the source of one ``def``.
+        lines: line numbers (1 = the def line) that may be mutated; None for all. Return statements
+            are mutated wherever they are.
+    """
     tree = ast.parse(def_source)
     func = tree.body[0]
-    sites = _Sites()
+    sites = _Sites(lines)
     for stmt in func.body:
         sites.visit(stmt)
     found = []
     for index, (node, kind, label) in enumerate(sites.sites):
         clone = copy.deepcopy(tree)
-        clone_sites = _Sites()
+        clone_sites = _Sites(lines)
         for stmt in clone.body[0].body:
             clone_sites.visit(stmt)
         target = clone_sites.sites[index][0]
@@ -239,13 +289,15 @@ def mutants(def_source: str) -> list:
     for i, stmt in enumerate(body[:-1]):
         if isinstance(stmt, ast.Expr) and isinstance(getattr(stmt, "value", None), ast.Constant):
             continue
-        if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.Expr, ast.For, ast.If)):
+        if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.Expr, ast.For, ast.If)) and \
+                (lines is None or _within(stmt, lines)):
             clone = copy.deepcopy(tree)
             del clone.body[0].body[i]
             found.append(("missing term", f"statement on line {stmt.lineno} removed", ast.unparse(clone)))
         if isinstance(stmt, ast.For):
             for j, inner in enumerate(stmt.body):
-                if isinstance(inner, (ast.Assign, ast.AugAssign)) and len(stmt.body) > 1:
+                if isinstance(inner, (ast.Assign, ast.AugAssign)) and len(stmt.body) > 1 and \
+                        (lines is None or _within(inner, lines)):
                     clone = copy.deepcopy(tree)
                     del clone.body[0].body[i].body[j]
                     found.append(("missing term", f"statement on line {inner.lineno} removed", ast.unparse(clone)))
@@ -304,6 +356,28 @@ def alternatives(aid: str) -> dict:
     return module.ALTERNATIVES
 
 
+def equivalent_mutants(aid: str) -> dict:
+    """``{function: {changed line: why it is equivalent}}`` from ``autograder/equivalent_mutants.py``."""
+    path = ROOT / "autograder" / "equivalent_mutants.py"
+    spec = importlib.util.spec_from_file_location("equivalent_mutants", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.EQUIVALENT.get(aid, {})
+
+
+def changed_lines(original: str, mutant: str) -> str:
+    """The mutant's change in one line: ``old line -> new line``, or ``removed: <line>``."""
+    import difflib
+
+    before = ast.unparse(ast.parse(original)).splitlines()
+    diff = list(difflib.ndiff(before, mutant.splitlines()))
+    added = [l[2:].strip() for l in diff if l.startswith("+ ")]
+    removed = [l[2:].strip() for l in diff if l.startswith("- ")]
+    if added:
+        return f"{' / '.join(removed)} -> {' / '.join(added)}"
+    return "removed: " + " / ".join(removed)
+
+
 def mutation_report(aid: str, functions: list | None = None, timeout: float = 10.0, max_mutants: int | None = None,
                     log=print) -> dict:
     """Runs the mutation test of one assignment; returns ``{function: {...}}`` and logs a report."""
@@ -312,6 +386,8 @@ def mutation_report(aid: str, functions: list | None = None, timeout: float = 10
     report = {}
     names = functions or sorted(checks)
     alts = alternatives(aid)
+    lines = student_lines(aid)
+    equivalents = equivalent_mutants(aid)
     for name in names:
         if name not in checks:
             raise KeyError(f"{aid} has no hidden check {name!r}; known: {sorted(checks)}")
@@ -322,35 +398,51 @@ def mutation_report(aid: str, functions: list | None = None, timeout: float = 10
         ok, reason = survives(checks[name], namespace, name, defs[name], timeout, f"solution {name}")
         if not ok:
             raise RuntimeError(f"{aid}/{name}: the solution itself fails its check: {reason}")
-        found = mutants(defs[name])
+        found = mutants(defs[name], lines.get(name))
         if max_mutants:
             found = found[:max_mutants]
-        survivors, kinds = [], {}
+        declared = equivalents.get(name, {})
+        survivors, equivalent, equivalent_killed, kinds = [], [], [], {}
         for i, (kind, label, source) in enumerate(found):
-            passed, _ = survives(checks[name], namespace, name, source, timeout, f"mutant {name} {i}")
+            passed, why = survives(checks[name], namespace, name, source, timeout, f"mutant {name} {i}")
+            change = changed_lines(defs[name], source)
+            if change in declared:
+                # Equivalent to the solution by the contract: not counted; the check must accept it.
+                (equivalent if passed else equivalent_killed).append(
+                    f"{kind}: {label}: `{change}` ({declared[change]})" + ("" if passed else f": {why}"))
+                continue
             k = kinds.setdefault(kind, [0, 0])
             k[0] += 1
             if passed:
-                survivors.append(f"{kind}: {label}")
+                survivors.append(f"{kind}: {label}: `{change}`")
             else:
                 k[1] += 1
+        unused = sorted(set(declared) - {changed_lines(defs[name], src) for _, _, src in found})
         alt_failures = []
         for i, source in enumerate(alts.get(name, [])):
             passed, why = survives(checks[name], namespace, name, source, timeout, f"alternative {name} {i}")
             if not passed:
                 alt_failures.append(f"alternative {i + 1}: {why}")
-        total = len(found)
+        alt_failures += [f"declared equivalent, but the check rejects it: {e}" for e in equivalent_killed]
+        if unused and not max_mutants:
+            alt_failures += [f"declared equivalent, but no such mutant: `{u}` (update equivalent_mutants.py)"
+                             for u in unused]
+        total = len(found) - len(equivalent) - len(equivalent_killed)
         killed = total - len(survivors)
         score = 100.0 * killed / total if total else 100.0
         report[name] = dict(mutants=total, killed=killed, score=round(score, 1), survivors=survivors,
+                            equivalent=equivalent,
                             by_kind={k: f"{v[1]}/{v[0]}" for k, v in kinds.items()},
                             alternatives=len(alts.get(name, [])), alternative_failures=alt_failures,
                             seconds=round(time.monotonic() - start, 1))
         log(f"{aid}/{name}: {killed}/{total} mutants killed ({score:.1f} %), "
+            f"{len(equivalent)} equivalent not counted, "
             f"{len(alts.get(name, [])) - len(alt_failures)}/{len(alts.get(name, []))} alternatives pass "
             f"[{', '.join(f'{k} {v}' for k, v in report[name]['by_kind'].items())}]")
         for s in survivors:
             log(f"    survivor: {s}")
+        for e in equivalent:
+            log(f"    equivalent: {e}")
         for f in alt_failures:
             log(f"    FAILED {f}")
     return report

@@ -84,6 +84,8 @@ def split_grouped_by_class(x, y, classes):
 def _build(base_model, n_layers, num_classes, fine_tune=False, freeze=True, copy=True, count_all=False,
            freeze_new=False, softmax=True, share=False):
     """A configurable build_transfer_model, to make mutants of."""
+    if not 0 <= n_layers < len([layer for layer in base_model.layers if layer.weights]):
+        raise ValueError(f"n_layers={n_layers} is out of range")
     model = keras.Sequential([keras.Input(shape=base_model.input_shape[1:])])
     seen = 0
     for i, layer in enumerate(base_model.layers):
@@ -106,6 +108,12 @@ def _build(base_model, n_layers, num_classes, fine_tune=False, freeze=True, copy
         if layer.weights:
             seen += 1
     return model
+
+
+def build_accepting_any_n_layers(base_model, n_layers, num_classes, fine_tune=False):
+    """Copies as asked, but returns a model for an impossible n_layers instead of raising ValueError."""
+    n = min(max(n_layers, 0), len([layer for layer in base_model.layers if layer.weights]) - 1)
+    return _build(base_model, n, num_classes, fine_tune)
 
 
 def build_not_freezing(base_model, n_layers, num_classes, fine_tune=False):
@@ -140,7 +148,7 @@ MUTANTS = {
     "split_classes": [split_sorted_order, split_keeps_original_labels, split_grouped_by_class],
     "build_transfer_model": [build_not_freezing, build_reinit_copied, build_counting_every_layer,
                              build_freezing_new_layers, build_logits_output, build_sharing_base_layers,
-                             build_always_frozen],
+                             build_always_frozen, build_accepting_any_n_layers],
 }
 
 

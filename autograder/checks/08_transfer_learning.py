@@ -113,11 +113,20 @@ def _build_cases() -> list:
              ("dropout_convnet", 1, 4), {"fine_tune": True}),
         Case("a conv base with Dropout and global pooling, n_layers=3 (all but the output), frozen",
              ("dropout_convnet", 3, 2), {"fine_tune": False}),
+        Case("a 3-layer MLP base, n_layers=3 (the output layer too: impossible)", ("mlp", 3, 7),
+             {"expect_error": True}),
+        Case("a 3-layer MLP base, n_layers=-1 (impossible)", ("mlp", -1, 7), {"expect_error": True}),
     ]
 
 
 def _call_build(fn, case: Case):
     kind, n_layers, num_classes = case.args
+    if case.kwargs.get("expect_error"):
+        try:
+            model = fn(_base(kind), n_layers, num_classes)
+        except ValueError as exc:
+            return ("ValueError", str(exc))
+        return ("returned", type(model).__name__)
     base = _base(kind)
     snapshot = ([w.copy() for w in base.get_weights()], [layer.trainable for layer in base.layers])
     model = fn(base, n_layers, num_classes, **case.kwargs)
@@ -131,6 +140,12 @@ def _weight_layers(model) -> list:
 def _verify_build(case: Case, out) -> None:
     import keras
 
+    if case.kwargs.get("expect_error"):
+        kind, value = out
+        assert_true(kind == "ValueError", f"n_layers={case.args[1]} returned a {value} instead of raising ValueError",
+                    hint="n_layers counts the copied weight layers: it must be in 0..(number of weight layers - 1), "
+                         "since the last layer (the classifier) is never copied; raise ValueError otherwise")
+        return
     base, (base_weights, base_trainable), model = out
     _, n, num_classes = case.args
     fine_tune = case.kwargs.get("fine_tune", False)
