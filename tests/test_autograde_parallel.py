@@ -12,6 +12,10 @@ import pytest
 
 from helpers import ROOT
 
+# Grading tests check that no sandbox process outlives a run: they share one pytest-xdist
+# worker (make test runs --dist loadgroup), so no other grading runs beside them.
+pytestmark = pytest.mark.xdist_group("sandbox")
+
 SAMPLES = ROOT / "autograder" / "samples"
 
 

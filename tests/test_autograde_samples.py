@@ -12,6 +12,10 @@ from helpers import ROOT
 sys.path.insert(0, str(ROOT / "autograder"))
 import build_samples  # noqa: E402
 
+# Grading tests check that no sandbox process outlives a run: they share one pytest-xdist
+# worker (make test runs --dist loadgroup), so no other grading runs beside them.
+pytestmark = pytest.mark.xdist_group("sandbox")
+
 SPEC_IDS = build_samples.spec_ids()
 
 

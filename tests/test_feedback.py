@@ -14,6 +14,10 @@ import pytest
 from course.autograde import autograde
 from helpers import ROOT
 
+# Grading tests check that no sandbox process outlives a run: they share one pytest-xdist
+# worker (make test runs --dist loadgroup), so no other grading runs beside them.
+pytestmark = pytest.mark.xdist_group("sandbox")
+
 SAMPLE = ROOT / "autograder" / "samples" / "01_knn" / "visible_only"
 
 

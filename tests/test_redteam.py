@@ -27,6 +27,10 @@ from helpers import ROOT
 sys.path.insert(0, str(ROOT / "autograder"))
 import redteam  # noqa: E402
 
+# Grading tests check that no sandbox process outlives a run: they share one pytest-xdist
+# worker (make test runs --dist loadgroup), so no other grading runs beside them.
+pytestmark = pytest.mark.xdist_group("sandbox")
+
 AID = os.environ.get("COURSE_REDTEAM_ASSIGNMENT", "01_knn")
 SANDBOX_UIDS = range(60000, 65000)
 

@@ -16,6 +16,20 @@ from course.notebooks import read_notebook
 from course.sandbox import HIDDEN_MIME, Limits, SandboxKernel
 from helpers import ROOT
 
+# Grading tests check that no sandbox process outlives a run: they share one pytest-xdist
+# worker (make test runs --dist loadgroup), so no other grading runs beside them.
+pytestmark = pytest.mark.xdist_group("sandbox")
+
+def test_grading_tests_share_one_xdist_worker(request):
+    """The grading tests carry the xdist group, and under --dist loadgroup xdist honours it."""
+    assert request.node.get_closest_marker("xdist_group").args == ("sandbox",)
+    if os.environ.get("PYTEST_XDIST_WORKER") and request.config.getoption("dist", None) in (None, "no") \
+            and getattr(request.config.option, "loadgroup", False):
+        assert request.node.nodeid.endswith("@sandbox"), (
+            f"pytest-xdist ignored the xdist_group mark ({request.node.nodeid}): this pytest breaks --dist "
+            "loadgroup (pytest-dev/pytest-xdist#1386); install the pytest version pyproject.toml allows")
+
+
 needs_bwrap = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
 
 
@@ -234,6 +248,7 @@ def test_keras_models_and_histories_travel_as_keras_files():
 GRADER_THAT_DIES = """
 import sys, time
 from course.sandbox import SandboxKernel
+
 SandboxKernel.die_with_parent = {die_with_parent}
 kernel = SandboxKernel(None, None)
 kernel.start()
