@@ -2,6 +2,10 @@
 
     $ python autograder/benchmarks/bench_autograde.py                 # every assignment's samples, quick profile
     $ python autograder/benchmarks/bench_autograde.py --copies 2 --workers 2
+    $ python autograder/benchmarks/bench_autograde.py --assignments 01_knn 02_linear_classifiers
+
+The whole course takes long on 2 cores (each 05-08 submission trains models: minutes per
+submission in the quick profile); ``--assignments`` times a part of it.
 
 The submissions are the sample submissions of every assignment (``autograder/samples/<id>/``),
 optionally repeated (``--copies``); the broken ones (invalid JSON) are skipped. Each run starts
@@ -21,9 +25,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def collect(target: Path, copies: int) -> int:
+def collect(target: Path, copies: int, assignments: list | None = None) -> int:
     n = 0
     for aid_dir in sorted((ROOT / "autograder" / "samples").iterdir()):
+        if assignments and aid_dir.name not in assignments:
+            continue
         for student in sorted(aid_dir.iterdir()):
             notebooks = list(student.rglob("*.ipynb"))
             if not notebooks or any(not nb.read_text().rstrip().endswith("}") for nb in notebooks):
@@ -54,14 +60,18 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--copies", type=int, default=1, help="grade each sample this many times")
     parser.add_argument("--profile", default="quick", choices=["quick", "full"])
+    parser.add_argument("--assignments", nargs="+", metavar="ID", help="only these assignments' samples")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-autograde-") as tmp:
         tmp = Path(tmp)
-        n = collect(tmp / "subs", args.copies)
+        n = collect(tmp / "subs", args.copies, args.assignments)
+        if not n:
+            parser.error(f"no sample submissions for {args.assignments}")
         serial = run(tmp / "subs", tmp / "serial", 1, args.profile)
         parallel = run(tmp / "subs", tmp / "parallel", args.workers, args.profile)
         same = grades(tmp / "serial") == grades(tmp / "parallel")
-    print(f"{n} submissions, {args.profile} profile")
+    print(f"{n} submissions ({', '.join(args.assignments) if args.assignments else 'every assignment'}), "
+          f"{args.profile} profile")
     print(f"serial:    {serial / n:6.1f} s per submission ({serial:.0f} s in all)")
     print(f"{args.workers} workers: {parallel / n:6.1f} s per submission ({parallel:.0f} s in all)")
     print(f"speed-up:  {serial / parallel:.2f}x; identical grades: {same}")
