@@ -1,8 +1,8 @@
 """Mutants equivalent to the reference solution under the contract (autograder/mutation_test.py).
 
-``EQUIVALENT[assignment][function]`` maps a mutant's changed line (as ``mutation_test.changed_lines``
-prints it, ``old line -> new line``, e.g. in a survivor's report) to the reason it computes what the contract asks for. Such a
-mutant is not counted in the score, the hidden check must accept it (a correct student may write
+``EQUIVALENT[assignment][function]`` maps a mutant's change (as ``mutation_test.changed_lines``
+prints it, ``old line -> new line``, e.g. in a survivor's report) to the reason it computes what the
+contract asks for. Such a mutant is not counted in the score, the hidden check must accept it (a correct student may write
 exactly that), and an entry that matches no mutant any more is reported as an error.
 
 Declare only true equivalents: a mutant that is wrong but hard to detect belongs in the survivors
@@ -10,51 +10,112 @@ until the check catches it.
 """
 
 EQUIVALENT = {
-    "06_regularization": {
-        "dropout_forward": {
-            "mask = (rng.random(x.shape) >= p_drop) / (1.0 - p_drop) -> "
-            "mask = (rng.random(x.shape) > p_drop) / (1.0 - p_drop)":
-                "`>` and `>=` differ only when a uniform draw equals p_drop exactly (probability 0)",
-            "out = x.copy() -> out = x":
-                "at test time dropout is the identity; returning x itself (CS231n's solution, and what "
-                "keras.layers.Dropout does with training=False) is as correct as a copy",
+    '03_backprop': {
+        'affine_forward': {
+            'out = x.reshape(x.shape[0], -1) @ w + b -> out = x.reshape(x.shape[0], -2) @ w + b':
+                'NumPy reads any negative size in reshape as the one unknown dimension: -2 works as -1',
         },
-        "dropout_backward": {
-            "dx = dout * mask if training else dout.copy() -> dx = dout * mask if training else dout":
-                "at test time the gradient is dout itself; a copy is not required",
+        'affine_backward': {
+            'dw = x.reshape(x.shape[0], -1).T @ dout -> dw = x.reshape(x.shape[0], -2).T @ dout':
+                'NumPy reads any negative size in reshape as the one unknown dimension: -2 works as -1',
+        },
+        'relu_backward': {
+            'dx = dout * (x > 0) -> dx = dout * (x >= 0)':
+                "ReLU has no derivative at x == 0 exactly: 0 and 1 are both subgradients there (the grader's inputs are continuous draws)",
         },
     },
-    "07_keras_convnets": {
-        "saliency_map": {
-            "scores_model = keras.Model(model.inputs[0], model.layers[-2].output) -> "
-            "scores_model = keras.Model(model.inputs[-1], model.layers[-2].output)":
+    '04_cnn_layers': {
+        'conv_forward_naive': {
+            'x_pad = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0))) -> x_pad = np.pad(x, ((0, 1), (pad, pad), (pad, pad), (0, 0)))':
+                'the extra zero image padded onto the batch is never read: the loops run over the N input images',
+        },
+        'conv_forward_im2col': {
+            'out = cols @ w.reshape(-1, K) + b -> out = cols @ w.reshape(-2, K) + b':
+                'NumPy reads any negative size in reshape as the one unknown dimension: -2 works as -1',
+        },
+        'conv_backward_im2col': {
+            'dout_mat = dout.reshape(-1, K) -> dout_mat = dout.reshape(-2, K)':
+                'NumPy reads any negative size in reshape as the one unknown dimension: -2 works as -1',
+            'dcols = (dout_mat @ w.reshape(-1, K).T).reshape(N, H_out, W_out, F, F, C) -> dcols = (dout_mat @ w.reshape(-2, K).T).reshape(N, H_out, W_out, F, F, C)':
+                'NumPy reads any negative size in reshape as the one unknown dimension: -2 works as -1',
+            'dx_pad = np.zeros((N, H + 2 * pad, W + 2 * pad, C)) -> dx_pad = np.zeros((N, H + 3 * pad, W + 2 * pad, C))':
+                'a larger zero buffer: the gradient is cut out of it at [pad:pad + H, pad:pad + W], the extra rows or columns are never read',
+            'dx_pad = np.zeros((N, H + 2 * pad, W + 2 * pad, C)) -> dx_pad = np.zeros((N, H + 2 * pad, W + 3 * pad, C))':
+                'a larger zero buffer: the gradient is cut out of it at [pad:pad + H, pad:pad + W], the extra rows or columns are never read',
+        },
+        'max_pool_backward_naive': {
+            'window = x[n, hs:hs + pool_size, ws:ws + pool_size, :].reshape(-1, C) -> window = x[n, hs:hs + pool_size, ws:ws + pool_size, :].reshape(-2, C)':
+                'NumPy reads any negative size in reshape as the one unknown dimension: -2 works as -1',
+        },
+    },
+    '05_optimization': {
+        'he_init': {
+            'return np.random.default_rng(seed).normal(0.0, np.sqrt(2.0 / fan_in), size=(fan_in, fan_out)) -> return -np.random.default_rng(seed).normal(0.0, np.sqrt(2.0 / fan_in), size=(fan_in, fan_out))':
+                'a zero-mean normal and its negation have the same distribution; the contract fixes the distribution and determinism by seed, not the draws',
+        },
+        'xavier_init': {
+            'return np.random.default_rng(seed).normal(0.0, 1.0 / np.sqrt(fan_in), size=(fan_in, fan_out)) -> return -np.random.default_rng(seed).normal(0.0, 1.0 / np.sqrt(fan_in), size=(fan_in, fan_out))':
+                'a zero-mean normal and its negation have the same distribution; the contract fixes the distribution and determinism by seed, not the draws',
+        },
+    },
+    '06_regularization': {
+        'dropout_forward': {
+            'mask = (rng.random(x.shape) >= p_drop) / (1.0 - p_drop) -> mask = (rng.random(x.shape) > p_drop) / (1.0 - p_drop)':
+                '`>` and `>=` differ only when a uniform draw equals p_drop exactly (probability 0)',
+            'out = x.copy() -> out = x':
+                "at test time dropout is the identity; returning x itself (CS231n's solution, and what keras.layers.Dropout does with training=False) is as correct as a copy",
+        },
+        'dropout_backward': {
+            'dx = dout * mask if training else dout.copy() -> dx = dout * mask if training else dout':
+                'at test time the gradient is dout itself; a copy is not required',
+        },
+        'build_augmenter': {
+            "return keras.Sequential([keras.layers.RandomFlip('horizontal', seed=seed), keras.layers.RandomTranslation(0.1, 0.1, fill_mode='constant', seed=seed + 1), keras.layers.RandomZoom(0.1, fill_mode='constant', seed=seed + 2)], name='augmenter') -> return keras.Sequential([keras.layers.RandomFlip('horizontal', seed=seed), keras.layers.RandomTranslation(0.1, 0.1, fill_mode='constant', seed=seed - 1), keras.layers.RandomZoom(0.1, fill_mode='constant', seed=seed + 2)], name='augmenter')":
+                'only the per-layer seeds change (seed + 1, seed - 1, 1, ...): the contract asks for a deterministic augmenter for a given seed, not for particular random streams',
+            "return keras.Sequential([keras.layers.RandomFlip('horizontal', seed=seed), keras.layers.RandomTranslation(0.1, 0.1, fill_mode='constant', seed=seed + 1), keras.layers.RandomZoom(0.1, fill_mode='constant', seed=seed + 2)], name='augmenter') -> return keras.Sequential([keras.layers.RandomFlip('horizontal', seed=seed), keras.layers.RandomTranslation(0.1, 0.1, fill_mode='constant', seed=seed), keras.layers.RandomZoom(0.1, fill_mode='constant', seed=seed + 2)], name='augmenter')":
+                'only the per-layer seeds change (seed + 1, seed - 1, 1, ...): the contract asks for a deterministic augmenter for a given seed, not for particular random streams',
+            "return keras.Sequential([keras.layers.RandomFlip('horizontal', seed=seed), keras.layers.RandomTranslation(0.1, 0.1, fill_mode='constant', seed=seed + 1), keras.layers.RandomZoom(0.1, fill_mode='constant', seed=seed + 2)], name='augmenter') -> return keras.Sequential([keras.layers.RandomFlip('horizontal', seed=seed), keras.layers.RandomTranslation(0.1, 0.1, fill_mode='constant', seed=1), keras.layers.RandomZoom(0.1, fill_mode='constant', seed=seed + 2)], name='augmenter')":
+                'only the per-layer seeds change (seed + 1, seed - 1, 1, ...): the contract asks for a deterministic augmenter for a given seed, not for particular random streams',
+            "return keras.Sequential([keras.layers.RandomFlip('horizontal', seed=seed), keras.layers.RandomTranslation(0.1, 0.1, fill_mode='constant', seed=seed + 1), keras.layers.RandomZoom(0.1, fill_mode='constant', seed=seed + 2)], name='augmenter') -> return keras.Sequential([keras.layers.RandomFlip('horizontal', seed=seed), keras.layers.RandomTranslation(0.1, 0.1, fill_mode='constant', seed=seed + 2), keras.layers.RandomZoom(0.1, fill_mode='constant', seed=seed + 2)], name='augmenter')":
+                'only the per-layer seeds change (seed + 1, seed - 1, 1, ...): the contract asks for a deterministic augmenter for a given seed, not for particular random streams',
+            "return keras.Sequential([keras.layers.RandomFlip('horizontal', seed=seed), keras.layers.RandomTranslation(0.1, 0.1, fill_mode='constant', seed=seed + 1), keras.layers.RandomZoom(0.1, fill_mode='constant', seed=seed + 2)], name='augmenter') -> return keras.Sequential([keras.layers.RandomFlip('horizontal', seed=seed), keras.layers.RandomTranslation(0.1, 0.1, fill_mode='constant', seed=seed + 0), keras.layers.RandomZoom(0.1, fill_mode='constant', seed=seed + 2)], name='augmenter')":
+                'only the per-layer seeds change (seed + 1, seed - 1, 1, ...): the contract asks for a deterministic augmenter for a given seed, not for particular random streams',
+            "return keras.Sequential([keras.layers.RandomFlip('horizontal', seed=seed), keras.layers.RandomTranslation(0.1, 0.1, fill_mode='constant', seed=seed + 1), keras.layers.RandomZoom(0.1, fill_mode='constant', seed=seed + 2)], name='augmenter') -> return keras.Sequential([keras.layers.RandomFlip('horizontal', seed=seed), keras.layers.RandomTranslation(0.1, 0.1, fill_mode='constant', seed=seed + 1), keras.layers.RandomZoom(0.1, fill_mode='constant', seed=seed - 2)], name='augmenter')":
+                'only the per-layer seeds change (seed + 1, seed - 1, 1, ...): the contract asks for a deterministic augmenter for a given seed, not for particular random streams',
+            "return keras.Sequential([keras.layers.RandomFlip('horizontal', seed=seed), keras.layers.RandomTranslation(0.1, 0.1, fill_mode='constant', seed=seed + 1), keras.layers.RandomZoom(0.1, fill_mode='constant', seed=seed + 2)], name='augmenter') -> return keras.Sequential([keras.layers.RandomFlip('horizontal', seed=seed), keras.layers.RandomTranslation(0.1, 0.1, fill_mode='constant', seed=seed + 1), keras.layers.RandomZoom(0.1, fill_mode='constant', seed=seed)], name='augmenter')":
+                'only the per-layer seeds change (seed + 1, seed - 1, 1, ...): the contract asks for a deterministic augmenter for a given seed, not for particular random streams',
+            "return keras.Sequential([keras.layers.RandomFlip('horizontal', seed=seed), keras.layers.RandomTranslation(0.1, 0.1, fill_mode='constant', seed=seed + 1), keras.layers.RandomZoom(0.1, fill_mode='constant', seed=seed + 2)], name='augmenter') -> return keras.Sequential([keras.layers.RandomFlip('horizontal', seed=seed), keras.layers.RandomTranslation(0.1, 0.1, fill_mode='constant', seed=seed + 1), keras.layers.RandomZoom(0.1, fill_mode='constant', seed=2)], name='augmenter')":
+                'only the per-layer seeds change (seed + 1, seed - 1, 1, ...): the contract asks for a deterministic augmenter for a given seed, not for particular random streams',
+            "return keras.Sequential([keras.layers.RandomFlip('horizontal', seed=seed), keras.layers.RandomTranslation(0.1, 0.1, fill_mode='constant', seed=seed + 1), keras.layers.RandomZoom(0.1, fill_mode='constant', seed=seed + 2)], name='augmenter') -> return keras.Sequential([keras.layers.RandomFlip('horizontal', seed=seed), keras.layers.RandomTranslation(0.1, 0.1, fill_mode='constant', seed=seed + 1), keras.layers.RandomZoom(0.1, fill_mode='constant', seed=seed + 3)], name='augmenter')":
+                'only the per-layer seeds change (seed + 1, seed - 1, 1, ...): the contract asks for a deterministic augmenter for a given seed, not for particular random streams',
+            "return keras.Sequential([keras.layers.RandomFlip('horizontal', seed=seed), keras.layers.RandomTranslation(0.1, 0.1, fill_mode='constant', seed=seed + 1), keras.layers.RandomZoom(0.1, fill_mode='constant', seed=seed + 2)], name='augmenter') -> return keras.Sequential([keras.layers.RandomFlip('horizontal', seed=seed), keras.layers.RandomTranslation(0.1, 0.1, fill_mode='constant', seed=seed + 1), keras.layers.RandomZoom(0.1, fill_mode='constant', seed=seed + 1)], name='augmenter')":
+                'only the per-layer seeds change (seed + 1, seed - 1, 1, ...): the contract asks for a deterministic augmenter for a given seed, not for particular random streams',
+        },
+    },
+    '07_keras_convnets': {
+        'saliency_map': {
+            'scores_model = keras.Model(model.inputs[0], model.layers[-2].output) -> scores_model = keras.Model(model.inputs[-1], model.layers[-2].output)':
                 "the contract's models have one input: inputs[0] and inputs[-1] are the same tensor",
-            "correct = tf.gather(scores, labels, axis=1, batch_dims=1) -> "
-            "correct = tf.gather(scores, labels, axis=None, batch_dims=1)":
+            'correct = tf.gather(scores, labels, axis=1, batch_dims=1) -> correct = tf.gather(scores, labels, axis=None, batch_dims=1)':
                 "tf.gather's axis defaults to batch_dims, here 1: the same call",
         },
     },
-    "08_transfer_learning": {
+    '08_transfer_learning': {
         # The solution renumbers labels with a lookup table: its size (any length above the largest
         # label) and its fill value (read only for labels that `keep` has already removed) do not
         # change the result.
-        "split_classes": {
-            "lookup = np.full(int(max(y.max(initial=0), max(classes))) + 1, -1, dtype=np.int64) -> "
-            "lookup = np.full(int(max(y.max(initial=1), max(classes))) + 1, -1, dtype=np.int64)":
-                "a table one entry longer when y is empty; the same labels",
-            "lookup = np.full(int(max(y.max(initial=0), max(classes))) + 1, -1, dtype=np.int64) -> "
-            "lookup = np.full(int(max(y.max(initial=0), max(classes))) + 2, -1, dtype=np.int64)":
-                "a table one entry longer; the same labels",
-            "lookup = np.full(int(max(y.max(initial=0), max(classes))) + 1, -1, dtype=np.int64) -> "
-            "lookup = np.full(int(max(y.max(initial=0), max(classes))) + 1, 1, dtype=np.int64)":
-                "the fill value is read only for labels outside `classes`, which are removed first",
-            "lookup = np.full(int(max(y.max(initial=0), max(classes))) + 1, -1, dtype=np.int64) -> "
-            "lookup = np.full(int(max(y.max(initial=0), max(classes))) + 1, -2, dtype=np.int64)":
-                "the fill value is read only for labels outside `classes`, which are removed first",
-            "lookup = np.full(int(max(y.max(initial=0), max(classes))) + 1, -1, dtype=np.int64) -> "
-            "lookup = np.full(int(max(y.max(initial=0), max(classes))) + 1, -0, dtype=np.int64)":
-                "the fill value is read only for labels outside `classes`, which are removed first",
-            "removed: y = np.asarray(y)":
+        'split_classes': {
+            'lookup = np.full(int(max(y.max(initial=0), max(classes))) + 1, -1, dtype=np.int64) -> lookup = np.full(int(max(y.max(initial=1), max(classes))) + 1, -1, dtype=np.int64)':
+                'a table one entry longer when y is empty; the same labels',
+            'lookup = np.full(int(max(y.max(initial=0), max(classes))) + 1, -1, dtype=np.int64) -> lookup = np.full(int(max(y.max(initial=0), max(classes))) + 2, -1, dtype=np.int64)':
+                'a table one entry longer; the same labels',
+            'lookup = np.full(int(max(y.max(initial=0), max(classes))) + 1, -1, dtype=np.int64) -> lookup = np.full(int(max(y.max(initial=0), max(classes))) + 1, 1, dtype=np.int64)':
+                'the fill value is read only for labels outside `classes`, which are removed first',
+            'lookup = np.full(int(max(y.max(initial=0), max(classes))) + 1, -1, dtype=np.int64) -> lookup = np.full(int(max(y.max(initial=0), max(classes))) + 1, -2, dtype=np.int64)':
+                'the fill value is read only for labels outside `classes`, which are removed first',
+            'lookup = np.full(int(max(y.max(initial=0), max(classes))) + 1, -1, dtype=np.int64) -> lookup = np.full(int(max(y.max(initial=0), max(classes))) + 1, -0, dtype=np.int64)':
+                'the fill value is read only for labels outside `classes`, which are removed first',
+            'removed: y = np.asarray(y)':
                 "the contract's y is an array of shape (N,); the conversion only helps callers passing a list",
         },
     },

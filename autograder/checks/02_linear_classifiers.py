@@ -247,15 +247,67 @@ def _training_cases() -> list:
     return [Case(f"softmax training on {s['num_train']} Fashion-MNIST images, {s['num_iters']} steps, grader's seed #{i + 1}",
                  kwargs=dict(learning_rate=s["learning_rate"], reg=s["reg"], num_iters=s["num_iters"],
                              batch_size=s["batch_size"], seed=seed))
-            for i, seed in enumerate(GRADER_SEEDS)]
+            for i, seed in enumerate(GRADER_SEEDS)] + [_trace_case()]
+
+
+def _trace_data():
+    rng = np.random.default_rng(2020)
+    X = rng.normal(size=(40, 6))
+    X[:, -1] = 1.0  # the bias column
+    return X, rng.integers(0, 3, size=40)
+
+
+def _trace_case() -> Case:
+    return Case("an exact trace of 7 SGD steps on 40 examples (D=6, C=3), batch_size 8, learning rate 0.05",
+                kwargs=dict(learning_rate=0.05, reg=1e-3, num_iters=7, batch_size=8, seed=3, trace=True))
 
 
 def _call_training(fn, case: Case):
+    if case.kwargs.get("trace"):
+        # The grader's loss function records every W it is given and the (loss, dW) it returns, so
+        # that each step can be checked exactly, whatever the student's random minibatches.
+        X, y = _trace_data()
+        steps = []
+
+        def recording_loss(W, X_batch, y_batch, reg):
+            loss, dW = reference_softmax_loss(W, X_batch, y_batch, reg)
+            steps.append((np.array(W, dtype=np.float64), np.array(X_batch, dtype=np.float64), float(loss),
+                          np.array(dW, dtype=np.float64)))
+            return loss, dW
+
+        kwargs = {k: v for k, v in case.kwargs.items() if k != "trace"}
+        W, history = fn(recording_loss, X, y, **kwargs)
+        return np.asarray(W, dtype=np.float64), [float(h) for h in history], \
+            [s[0] for s in steps], [s[1] for s in steps], [s[2] for s in steps], [s[3] for s in steps]
     d = training_data()
     return fn(reference_softmax_loss, d["X_train"], d["y_train"], **case.kwargs)
 
 
+def _verify_trace(case: Case, out) -> None:
+    W, history, Ws, batches, losses, dWs = out
+    kw = case.kwargs
+    n, lr = kw["num_iters"], kw["learning_rate"]
+    X, _ = _trace_data()
+    assert_true(len(Ws) == n, f"loss_fn was called {len(Ws)} times for num_iters = {n}",
+                hint="call loss_fn once per step, on the minibatch of that step")
+    for t in range(n):
+        rows = np.asarray(batches[t])
+        assert_true(rows.shape == (kw["batch_size"], X.shape[1]),
+                    f"step {t}: the minibatch has shape {rows.shape}, expected ({kw['batch_size']}, {X.shape[1]})",
+                    hint="a minibatch of batch_size rows of X")
+        assert_true(all(np.any(np.all(X == r, axis=1)) for r in rows), f"step {t}: the minibatch has rows not in X",
+                    hint="pick rows of X: X[idx] with idx = rng.choice(N, batch_size)")
+        following = Ws[t + 1] if t + 1 < n else W
+        assert_close(following, Ws[t] - lr * dWs[t], what=f"W after step {t}", tol=1e-12,
+                     compared_with="W - learning_rate * dW with the dW that loss_fn returned at that step",
+                     hint="one plain SGD step per iteration: W -= learning_rate * dW (use the learning_rate argument)")
+    assert_close(history, losses, what="loss_history", tol=1e-12, compared_with="the loss loss_fn returned at each step",
+                 hint="append the loss of each step's minibatch")
+
+
 def _verify_training(case: Case, out) -> None:
+    if case.kwargs.get("trace"):
+        return _verify_trace(case, out)
     assert_true(isinstance(out, (tuple, list)) and len(out) == 2,
                 f"train_linear_classifier must return (W, loss_history), got {type(out).__name__}")
     W, history = out

@@ -353,10 +353,89 @@ def _training_cases() -> list:
     s = TRAIN_SETTING
     kwargs = {k: s[k] for k in ("hidden_size", "learning_rate", "reg", "num_epochs", "batch_size")}
     return [Case(f"training on {s['num_train']} Fashion-MNIST images, H={s['hidden_size']}, {s['num_epochs']} epochs, "
-                 f"grader's seed #{i + 1}", kwargs=dict(kwargs, seed=seed)) for i, seed in enumerate(GRADER_SEEDS)]
+                 f"grader's seed #{i + 1}", kwargs=dict(kwargs, seed=seed)) for i, seed in enumerate(GRADER_SEEDS)] + [
+        Case("an exact trace of 2 epochs on 30 examples (D=5, H=4, C=3), batch_size 8, learning rate 0.1",
+             kwargs=dict(hidden_size=4, learning_rate=0.1, reg=1e-3, num_epochs=2, batch_size=8, seed=4, trace=True))]
+
+
+def _trace_data():
+    rng = np.random.default_rng(3030)
+    X = rng.normal(size=(30, 5))
+    y = np.arange(30) % 3
+    return X, y, rng.normal(size=(12, 5)), np.arange(12) % 3
+
+
+def _call_trace(fn, case: Case):
+    """Runs the student's training with their two_layer_net wrapped: every training step's parameters,
+    minibatch, loss and gradients are recorded (evaluation calls, without y, are not)."""
+    namespace = getattr(fn, "__globals__", {})
+    net = namespace.get("two_layer_net")
+    if not callable(net):
+        raise CheckFailure("two_layer_net is not defined: run its cell before this test")
+    steps = []
+
+    def recording_net(params, X, y=None, reg=0.0):
+        out = net(params, X, y, reg=reg)
+        if y is not None:
+            loss, grads = out
+            steps.append(({k: np.array(v, dtype=np.float64) for k, v in params.items()}, np.array(X, dtype=np.float64),
+                          float(loss), {k: np.array(v, dtype=np.float64) for k, v in grads.items()}))
+        return out
+
+    X, y, X_val, y_val = _trace_data()
+    kwargs = {k: v for k, v in case.kwargs.items() if k != "trace"}
+    namespace["two_layer_net"] = recording_net
+    try:
+        params, history = fn(X, y, X_val, y_val, **kwargs)
+    finally:
+        namespace["two_layer_net"] = net
+    params = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
+    history = {k: [float(v) for v in history[k]] for k in ("loss", "train_acc", "val_acc") if k in history}
+    return params, history, steps
+
+
+def _net_scores(params, X):
+    W1, b1, W2, b2 = (np.asarray(params[k], dtype=np.float64) for k in ("W1", "b1", "W2", "b2"))
+    return np.maximum(0.0, X @ W1 + b1) @ W2 + b2
+
+
+def _verify_trace(case: Case, out) -> None:
+    params, history, steps = out
+    kw = case.kwargs
+    X, y, X_val, y_val = _trace_data()
+    N, bs, lr, E = len(X), kw["batch_size"], kw["learning_rate"], kw["num_epochs"]
+    per_epoch = -(-N // bs)
+    assert_true(len(steps) == E * per_epoch,
+                f"{len(steps)} SGD steps for {E} epochs of {N} examples in minibatches of {bs}; expected "
+                f"{E * per_epoch}", hint="every epoch: minibatches of batch_size examples that cover the training set")
+    rows = {X[i].tobytes(): i for i in range(N)}
+    for e in range(E):
+        seen = [rows.get(r.tobytes(), -1) for _, batch, _, _ in steps[e * per_epoch:(e + 1) * per_epoch] for r in batch]
+        assert_true(sorted(seen) == list(range(N)),
+                    f"epoch {e}: the minibatches do not cover each training example exactly once",
+                    hint="idx = rng.permutation(N) once per epoch, then minibatches order[start:start + batch_size] "
+                         "for start in range(0, N, batch_size)")
+    for t, (p, _, _, grads) in enumerate(steps):
+        following = steps[t + 1][0] if t + 1 < len(steps) else params
+        for name in ("W1", "b1", "W2", "b2"):
+            assert_close(following[name], p[name] - lr * grads[name], what=f"params['{name}'] after step {t}",
+                         tol=1e-12, compared_with="params - learning_rate * grads, with the grads two_layer_net "
+                         "returned at that step", hint="one SGD step on every parameter per minibatch, with the "
+                         "learning_rate argument")
+    assert_close(history.get("loss", []), [s[2] for s in steps], what="history['loss']", tol=1e-12,
+                 compared_with="the loss two_layer_net returned at each step", hint="append each step's loss")
+    for key, (Xs, ys) in (("train_acc", (X, y)), ("val_acc", (X_val, y_val))):
+        acc = float(np.mean(np.argmax(_net_scores(params, Xs), axis=1) == ys))
+        assert_true(len(history.get(key, [])) == E, f"history['{key}'] has {len(history.get(key, []))} entries, "
+                    f"expected one per epoch ({E})")
+        assert_close(history[key][-1], acc, what=f"history['{key}'][-1]", tol=1e-9, atol=1e-9,
+                     compared_with=f"the accuracy of the returned params on the {key[:-4]} examples",
+                     hint="the accuracy: the share of examples whose highest score is the true class")
 
 
 def _call_training(fn, case: Case):
+    if case.kwargs.get("trace"):
+        return _call_trace(fn, case)
     d = training_data()
     return fn(d["X_train"], d["y_train"], d["X_val"], d["y_val"], **case.kwargs)
 
@@ -366,6 +445,8 @@ def _verify_training(case: Case, out) -> None:
     seed 0, 0.792): at most 0.03 from it. The untrained network scores 0.05, one epoch at a 10x smaller
     step 0.45, a ReLU backward pass that leaks gradient 0.56. A band of 0.05 keeps every correct seed
     inside and broken training far outside."""
+    if case.kwargs.get("trace"):
+        return _verify_trace(case, out)
     params, history = _pair(out, "train_two_layer_net", "params", "history")
     d = training_data()
     D, H, E = d["X_train"].shape[1], case.kwargs["hidden_size"], case.kwargs["num_epochs"]
@@ -385,6 +466,10 @@ def _verify_training(case: Case, out) -> None:
     assert_close(history["val_acc"][-1], acc, what="history['val_acc'][-1]",
                  compared_with="the accuracy of the returned params on the validation set", tol=1e-9, atol=1e-9,
                  hint="measure the validation accuracy at the end of each epoch, with the current parameters")
+    train_acc = float(np.mean(np.argmax(_net_scores(params, d["X_train"]), axis=1) == d["y_train"]))
+    assert_close(history["train_acc"][-1], train_acc, what="history['train_acc'][-1]",
+                 compared_with="the accuracy of the returned params on the training set", tol=1e-9, atol=1e-9,
+                 hint="measure the training accuracy at the end of each epoch, with the current parameters")
     ref = reference_accuracy()
     assert_true(abs(acc - ref) <= BAND,
                 f"validation accuracy of the trained network is {acc:.3f}; the reference solution reaches {ref:.3f} "

@@ -155,7 +155,9 @@ ADAGRAD_CASES = [("the default config (config=None)", (4, 3), 1.0, None),
                  ("learning rate 0.1", (7,), 1.0, {"learning_rate": 0.1}),
                  ("gradients of size 1e-4", (3, 5), 1e-4, {"learning_rate": 0.01}),
                  ("initial accumulator 1.0, epsilon 1e-5", (6,), 3.0,
-                  {"learning_rate": 0.05, "initial_accumulator_value": 1.0, "epsilon": 1e-5})]
+                  {"learning_rate": 0.05, "initial_accumulator_value": 1.0, "epsilon": 1e-5}),
+                 ("a large epsilon, 0.5, next to an accumulator that starts at 0.01", (5,), 0.1,
+                  {"learning_rate": 0.1, "initial_accumulator_value": 0.01, "epsilon": 0.5})]
 RMSPROP_CASES = [("the default config (config=None)", (4, 3), 1.0, None),
                  ("learning rate 0.01, rho 0.99", (7,), 1.0, {"learning_rate": 0.01, "rho": 0.99}),
                  ("gradients of size 1e-4", (3, 5), 1e-4, {"learning_rate": 0.001}),
