@@ -460,9 +460,7 @@ def _verify_training(case: Case, out) -> None:
         assert_true(len(history[key]) == E, f"history['{key}'] has {len(history[key])} entries, expected one per "
                                             f"epoch ({E})")
     assert_true(len(history["loss"]) >= E, "history['loss'] needs one entry per SGD step")
-    W1, b1, W2, b2 = (np.asarray(params[k], dtype=np.float64) for k in ("W1", "b1", "W2", "b2"))
-    scores = np.maximum(0.0, d["X_val"] @ W1 + b1) @ W2 + b2
-    acc = float(np.mean(np.argmax(scores, axis=1) == d["y_val"]))
+    acc = float(np.mean(np.argmax(_net_scores(params, d["X_val"]), axis=1) == d["y_val"]))
     assert_close(history["val_acc"][-1], acc, what="history['val_acc'][-1]",
                  compared_with="the accuracy of the returned params on the validation set", tol=1e-9, atol=1e-9,
                  hint="measure the validation accuracy at the end of each epoch, with the current parameters")
