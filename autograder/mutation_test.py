@@ -402,10 +402,11 @@ def mutation_report(aid: str, functions: list | None = None, timeout: float = 10
         if max_mutants:
             found = found[:max_mutants]
         declared = equivalents.get(name, {})
-        survivors, equivalent, equivalent_killed, kinds = [], [], [], {}
+        survivors, equivalent, equivalent_killed, kinds, changes = [], [], [], {}, set()
         for i, (kind, label, source) in enumerate(found):
             passed, why = survives(checks[name], namespace, name, source, timeout, f"mutant {name} {i}")
             change = changed_lines(defs[name], source)
+            changes.add(change)
             if change in declared:
                 # Equivalent to the solution by the contract: not counted; the check must accept it.
                 (equivalent if passed else equivalent_killed).append(
@@ -417,7 +418,7 @@ def mutation_report(aid: str, functions: list | None = None, timeout: float = 10
                 survivors.append(f"{kind}: {label}: `{change}`")
             else:
                 k[1] += 1
-        unused = sorted(set(declared) - {changed_lines(defs[name], src) for _, _, src in found})
+        unused = sorted(set(declared) - changes)
         alt_failures = []
         for i, source in enumerate(alts.get(name, [])):
             passed, why = survives(checks[name], namespace, name, source, timeout, f"alternative {name} {i}")
