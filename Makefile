@@ -61,14 +61,14 @@ test-fast: env data
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 samples: env
-	$(BIN)/python autograder/build_samples.py
+	$(BIN)/python -m autograder.build_samples
 
 references: env data
-	$(BIN)/python autograder/build_references.py --profile $(PROFILE)
+	$(BIN)/python -m autograder.build_references --profile $(PROFILE)
 
 # The reference base models of 08_transfer_learning (data/models/*.keras + provenance.json; ~3-6 min on CPU).
 base-models: env data
-	$(BIN)/python autograder/build_base_models.py
+	$(BIN)/python -m autograder.build_base_models
 
 clean:
 	rm -rf $(STAMPS) grading artifacts .pytest_cache

@@ -1,7 +1,7 @@
 """Builds the sample submissions from the student notebooks and the solutions.
 
-    $ python autograder/build_samples.py            # writes autograder/samples/<id>/<student>/<id>/<nb>.ipynb
-    $ python autograder/build_samples.py --check    # exit 1 when the committed samples are out of date
+    $ python -m autograder.build_samples            # writes autograder/samples/<id>/<student>/<id>/<nb>.ipynb
+    $ python -m autograder.build_samples --check    # exit 1 when the committed samples are out of date
 
 Each ``autograder/sample_specs/<id>.py`` defines ``SAMPLES``: for each sample (used as the student
 id) how the answer cells are filled (``answers``: ``"solution"`` or ``None``), answers to
@@ -12,37 +12,29 @@ and the ``score`` the autograder must give (``None``: it must report an error).
 import argparse
 import filecmp
 import importlib.util
-import re
 import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from course.paths import course_layout
+from grader.notebooks import dumps, grade_cells, read_notebook, student_answer
 
-from course.notebooks import dumps, grade_cells, read_notebook  # noqa: E402
-
-SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.MULTILINE)
+LAYOUT = course_layout()
 
 
 def load_spec(assignment: str) -> dict:
     """Returns ``SAMPLES`` of ``autograder/sample_specs/<assignment>.py``."""
-    path = ROOT / "autograder" / "sample_specs" / f"{assignment}.py"
+    path = LAYOUT.sample_specs_file(assignment)
     spec = importlib.util.spec_from_file_location(f"samples_{assignment}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.SAMPLES
 
 
-def student_answer(solution_source: str) -> str:
-    """The solution's code as a student would write it: the nbgrader markers removed."""
-    return SOLUTION_MARKERS.sub("", solution_source)
-
-
 def build_sample(assignment: str, notebook: str, sample: dict) -> str:
     """Returns the text of one sample submission's notebook."""
-    release = read_notebook(ROOT / "notebooks" / assignment / notebook)
-    solution_cells = grade_cells(read_notebook(ROOT / "solutions" / assignment / notebook))
+    release = read_notebook(LAYOUT.release_notebook(assignment, notebook))
+    solution_cells = grade_cells(read_notebook(LAYOUT.source_notebook(assignment, notebook)))
     replace = sample.get("replace", {})
     delete = set(sample.get("delete", []))
     cells = []
@@ -72,7 +64,7 @@ def build(out_root: Path, assignments: list[str]) -> list[Path]:
     written = []
     for aid in assignments:
         for student, sample in load_spec(aid).items():
-            for nb_path in sorted((ROOT / "notebooks" / aid).glob("*.ipynb")):
+            for nb_path in sorted(LAYOUT.release_dir(aid).glob("*.ipynb")):
                 target = out_root / aid / student / aid / nb_path.name
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(build_sample(aid, nb_path.name, sample), encoding="utf-8")
@@ -81,7 +73,7 @@ def build(out_root: Path, assignments: list[str]) -> list[Path]:
 
 
 def spec_ids() -> list[str]:
-    return sorted(p.stem for p in (ROOT / "autograder" / "sample_specs").glob("*.py"))
+    return sorted(p.stem for p in LAYOUT.sample_specs_dir.glob("*.py"))
 
 
 def main(argv=None) -> int:
@@ -90,10 +82,10 @@ def main(argv=None) -> int:
     parser.add_argument("--check", action="store_true", help="compare with the committed samples, write nothing")
     args = parser.parse_args(argv)
     ids = args.assignments or spec_ids()
-    committed = ROOT / "autograder" / "samples"
+    committed = LAYOUT.samples_dir()
     if not args.check:
         for path in build(committed, ids):
-            print(f"wrote {path.relative_to(ROOT)}")
+            print(f"wrote {path.relative_to(LAYOUT.root)}")
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         fresh = build(Path(tmp), ids)

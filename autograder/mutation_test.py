@@ -1,8 +1,8 @@
 """Mutation testing of the hidden checks: do they reject wrong variants of each reference solution?
 
-    $ python autograder/mutation_test.py 01_knn                       # every graded function
-    $ python autograder/mutation_test.py 01_knn --functions predict_labels --min-score 95
-    $ python autograder/mutation_test.py --all --json mutation.json    # every assignment
+    $ python -m autograder.mutation_test 01_knn                       # every graded function
+    $ python -m autograder.mutation_test 01_knn --functions predict_labels --min-score 95
+    $ python -m autograder.mutation_test --all --json mutation.json    # every assignment
 
 For each graded function (a key of ``CHECKS`` in ``autograder/checks/<id>.py``), the function's
 ``def`` in the solution notebook is mutated with AST transforms, one change per mutant:
@@ -45,58 +45,19 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from autograder.solutions import solution_namespace
+from course.paths import course_layout
+from grader.notebooks import SOLUTION_MARKERS, read_notebook, student_answer
+from grader.spec import load_checks
+from grader.verify import run_check
 
-from course.grading import load_checks, run_check  # noqa: E402
-from course.notebooks import read_notebook  # noqa: E402
-
-MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.MULTILINE)
+LAYOUT = course_layout()
 AXIS_FUNCS_SKIP = set()
 DROP_CALLS = {"sqrt", "abs", "absolute", "square", "exp", "log", "sum", "mean", "maximum", "minimum", "transpose",
               "ravel", "flatten", "reshape", "astype", "copy", "float", "int", "sort", "argsort", "max", "min"}
 
 
 # --------------------------------------------------------------------------- the solution
-
-
-def _cell_source(cell) -> str:
-    return MARKERS.sub("", cell.source)
-
-
-def solution_namespace(aid: str) -> tuple:
-    """Executes the solution's imports and answer cells; returns ``(namespace, {function: def source})``."""
-    import numpy as np
-
-    namespace = {"np": np, "__name__": f"solution_{aid}"}
-    defs = {}
-    for nb_path in sorted((ROOT / "solutions" / aid).glob("*.ipynb")):
-        nb = read_notebook(nb_path)
-        for cell in nb.cells:
-            if cell.cell_type != "code":
-                continue
-            meta = cell.metadata.get("nbgrader", {})
-            source = _cell_source(cell)
-            if meta.get("solution"):
-                filename = f"<solution {meta['grade_id']}>"
-                linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
-                exec(compile(source, filename, "exec"), namespace)
-                tree = ast.parse(source)
-                for node in tree.body:
-                    if isinstance(node, ast.FunctionDef):
-                        defs[node.name] = ast.get_source_segment(source, node)
-            elif not meta.get("grade"):
-                # the imports of the set-up cells (tf, keras, layers ...), nothing else
-                try:
-                    from IPython.core.inputtransformer2 import TransformerManager
-
-                    tree = ast.parse(TransformerManager().transform_cell(source))
-                except (SyntaxError, ImportError):
-                    continue
-                imports = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
-                if imports:
-                    exec(compile(ast.Module(body=imports, type_ignores=[]), "<imports>", "exec"), namespace)
-    return namespace, defs
 
 
 def student_lines(aid: str) -> dict:
@@ -106,17 +67,17 @@ def student_lines(aid: str) -> dict:
     (signature, docstring, input checks the notebook gives) is the course's code, not mutated.
     """
     found = {}
-    for nb_path in sorted((ROOT / "solutions" / aid).glob("*.ipynb")):
+    for nb_path in LAYOUT.source_notebooks(aid):
         for cell in read_notebook(nb_path).cells:
             if cell.cell_type != "code" or not cell.metadata.get("nbgrader", {}).get("solution"):
                 continue
             inside, flags = False, []
             for line in cell.source.splitlines(keepends=True):
-                if MARKERS.fullmatch(line if line.endswith("\n") else line + "\n"):
+                if SOLUTION_MARKERS.fullmatch(line if line.endswith("\n") else line + "\n"):
                     inside = "BEGIN" in line
                     continue
                 flags.append(inside)
-            source = _cell_source(cell)
+            source = student_answer(cell.source)
             if not any(flags):
                 flags = [True] * len(flags)  # no markers: the whole cell is the student's
             for node in ast.parse(source).body:
@@ -347,7 +308,7 @@ def survives(check, namespace: dict, name: str, source: str, timeout: float, tag
 
 
 def alternatives(aid: str) -> dict:
-    path = ROOT / "autograder" / "alternatives" / f"{aid}.py"
+    path = LAYOUT.alternatives_file(aid)
     if not path.is_file():
         return {}
     spec = importlib.util.spec_from_file_location(f"alternatives_{aid}", path)
@@ -358,11 +319,9 @@ def alternatives(aid: str) -> dict:
 
 def equivalent_mutants(aid: str) -> dict:
     """``{function: {changed line: why it is equivalent}}`` from ``autograder/equivalent_mutants.py``."""
-    path = ROOT / "autograder" / "equivalent_mutants.py"
-    spec = importlib.util.spec_from_file_location("equivalent_mutants", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.EQUIVALENT.get(aid, {})
+    from autograder.equivalent_mutants import EQUIVALENT
+
+    return EQUIVALENT.get(aid, {})
 
 
 def changed_lines(original: str, mutant: str) -> str:
@@ -461,7 +420,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     ids = args.assignments or []
     if args.all or not ids:
-        ids = sorted(p.stem for p in (ROOT / "autograder" / "checks").glob("*.py"))
+        ids = sorted(p.stem for p in LAYOUT.checks_dir.glob("*.py"))
     full, status = {}, 0
     for aid in ids:
         report = mutation_report(aid, args.functions, args.timeout, args.max_mutants)

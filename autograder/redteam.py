@@ -1,6 +1,6 @@
 """The red-team corpus: hostile and broken submissions of any assignment, with the grades they must get.
 
-    $ python autograder/redteam.py 01_knn /tmp/corpus     # writes /tmp/corpus/<case>/01_knn/01_knn.ipynb
+    $ python -m autograder.redteam 01_knn /tmp/corpus     # writes /tmp/corpus/<case>/01_knn/01_knn.ipynb
 
 Generic: every case is built from the assignment's student notebook and solution, around its
 graded functions (``F1``: the first function with a hidden test, ``FL``: the last), so the corpus
@@ -21,19 +21,17 @@ import json
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "autograder"))
 
-from build_samples import student_answer  # noqa: E402
+from course.paths import course_layout
+from grader.merge import hidden_calls, is_hidden_test
+from grader.notebooks import dumps, read_notebook, student_answer
 
-from course.autograde import hidden_calls, is_hidden_test  # noqa: E402
-from course.notebooks import dumps, read_notebook  # noqa: E402
+LAYOUT = course_layout()
 
 
 def structure(aid: str, nb_name: str) -> dict:
     """The graded structure of a source notebook: answers, tests (with points, function, hidden)."""
-    source = read_notebook(ROOT / "solutions" / aid / nb_name)
+    source = read_notebook(LAYOUT.source_notebook(aid, nb_name))
     answers, tests, current = [], [], None
     for cell in source.cells:
         meta = cell.metadata.get("nbgrader", {})
@@ -51,7 +49,7 @@ def structure(aid: str, nb_name: str) -> dict:
 
 def _base(aid: str, nb_name: str, st: dict, answers: dict | None = None) -> dict:
     """The student notebook with every answer filled with the solution (or ``answers``)."""
-    nb = json.loads(dumps(read_notebook(ROOT / "notebooks" / aid / nb_name)))
+    nb = json.loads(dumps(read_notebook(LAYOUT.release_notebook(aid, nb_name))))
     fill = dict(st["solution"], **(answers or {}))
     for cell in nb["cells"]:
         gid = cell["metadata"].get("nbgrader", {}).get("grade_id")
@@ -102,11 +100,74 @@ _b.AssertionError = type("AssertionError", (Exception,), {})
 
 FORGE = """
 import course.grading as _g
+from course.protocol import HIDDEN_MIME as _MIME
 from IPython.display import display as _display
-def _forged(assignment_id, name, fn):
+def _forged(folder, assignment_id, name, fn):
     records = [{"ok": True, "output": {"f": 0.0}} for _ in range(100)]
-    _display({_g.HIDDEN_MIME: {"assignment": assignment_id, "check": name, "records": records, "npz": ""}}, raw=True)
+    _display({_MIME: {"assignment": assignment_id, "check": name, "records": records, "npz": ""}}, raw=True)
 _g.record_hidden_outputs = _forged
+"""
+
+# Patches of the kernel's own reports (jupyter/nbgrader#1324 and its cousins): each hides errors, so
+# that every cell looks as if it ran to the end. No verdict may depend on them.
+HIDE_TRACEBACK = """
+get_ipython().showtraceback = lambda *a, **k: None
+"""
+CUSTOM_EXC = """
+get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)
+"""
+EXCEPTHOOK = """
+import sys as _sys
+_sys.excepthook = lambda *a, **k: None
+get_ipython().showtraceback = lambda *a, **k: None
+"""
+SHELL_CLASS = """
+from IPython.core.interactiveshell import InteractiveShell as _IS
+_IS.showtraceback = lambda *a, **k: None
+_IS._showtraceback = lambda *a, **k: None
+"""
+RUN_CELL = """
+_ip = get_ipython()
+_ip.showtraceback = lambda *a, **k: None
+def _success(result):
+    result.error_in_exec = result.error_before_exec = None
+    return result
+_run_cell, _run_cell_async = _ip.run_cell, _ip.run_cell_async
+_ip.run_cell = lambda *a, **k: _success(_run_cell(*a, **k))
+async def _async(*a, **k):
+    return _success(await _run_cell_async(*a, **k))
+_ip.run_cell_async = _async
+"""
+DO_EXECUTE = """
+import inspect as _inspect
+_kernel = get_ipython().kernel
+get_ipython().showtraceback = lambda *a, **k: None
+_do_execute = _kernel.do_execute
+async def _always_ok(*a, **k):
+    reply = _do_execute(*a, **k)
+    if _inspect.isawaitable(reply):
+        reply = await reply
+    reply = dict(reply)
+    reply.update(status="ok", user_expressions={}, payload=[])
+    for _key in ("ename", "evalue", "traceback"):
+        reply.pop(_key, None)
+    return reply
+_kernel.do_execute = _always_ok
+"""
+DISPLAY_PUB = """
+_ip = get_ipython()
+_publish = _ip.display_pub.publish
+def _publish_passed(data, *a, **k):
+    return _publish({"text/plain": "Visible test passed."}, *a, **k)
+_ip.display_pub.publish = _publish_passed
+_send = _ip.kernel.session.send
+def _no_errors(stream, msg_or_type, *a, **k):
+    kind = msg_or_type if isinstance(msg_or_type, str) else msg_or_type.get("header", {}).get("msg_type")
+    if kind == "error":
+        return None
+    return _send(stream, msg_or_type, *a, **k)
+_ip.kernel.session.send = _no_errors
+_ip.showtraceback = lambda *a, **k: None
 """
 
 LIAR = """
@@ -207,16 +268,16 @@ def build_corpus(aid: str, out_root: Path, secrets: list | None = None, writable
         writable: host paths they try to write (gradebook, results).
         network: ``(host, port)`` they try to connect to.
     """
-    nb_names = sorted(p.name for p in (ROOT / "solutions" / aid).glob("*.ipynb"))
+    nb_names = [p.name for p in LAYOUT.source_notebooks(aid)]
     nb_name = nb_names[0]
     st = structure(aid, nb_name)
     tests = st["tests"]
     F1, FL = st["F1"], st["FL"]
     total = sum(t["points"] for t in tests)
     order = {gid: i for i, gid in enumerate(st["answers"])}
-    secrets = secrets or [str(ROOT / "autograder" / "checks" / f"{aid}.py"), str(ROOT / "autograder" / "references"),
-                          str(ROOT / "nbgrader_config.py"), str(ROOT / "solutions")]
-    writable = writable or [str(ROOT / "autograder" / "checks" / f"{aid}.py")]
+    secrets = secrets or [str(LAYOUT.checks_file(aid)), str(LAYOUT.references_dir), str(LAYOUT.nbgrader_config),
+                          str(LAYOUT.solutions)]
+    writable = writable or [str(LAYOUT.checks_file(aid))]
     network = network or [("1.1.1.1", 80), ("127.0.0.1", 22), ("127.0.0.1", 8786)]
 
     def full(**override):
@@ -268,17 +329,39 @@ def build_corpus(aid: str, out_root: Path, secrets: list | None = None, writable
         return _base(aid, nb_name, st, {fn: st["solution"][fn] + "\n" + code})
 
     add("correct", _base(aid, nb_name, st), full(), "the solution: full marks, graded like every other run")
-    add("patch_numpy_tf", answer_plus(FL, WRONG.format(fn=FL) + PATCH_NUMPY), fn_only(FL, visible=None),
+    add("patch_numpy_tf", answer_plus(FL, WRONG.format(fn=FL) + PATCH_NUMPY), fn_only(FL),
         "a wrong answer that patches np.allclose, np.testing and tf.nn.conv2d: the hidden test is decided outside")
-    add("patch_grading_helpers", answer_plus(FL, WRONG.format(fn=FL) + PATCH_GRADING), fn_only(FL, visible=None),
+    add("patch_grading_helpers", answer_plus(FL, WRONG.format(fn=FL) + PATCH_GRADING), fn_only(FL),
         "a wrong answer that replaces course.grading's helpers and run_hidden_check: no outputs recorded, "
         "every later hidden test fails")
-    add("patch_builtins", answer_plus(FL, WRONG.format(fn=FL) + PATCH_BUILTINS), fn_only(FL, visible=None),
+    add("patch_builtins", answer_plus(FL, WRONG.format(fn=FL) + PATCH_BUILTINS), fn_only(FL),
         "a wrong answer that patches builtins (all, any, AssertionError)")
-    add("forged_outputs", answer_plus(FL, WRONG.format(fn=FL) + FORGE), fn_only(FL, visible=None),
+    add("forged_outputs", answer_plus(FL, WRONG.format(fn=FL) + FORGE), fn_only(FL),
         "replaces the recorder with one that sends made-up outputs: they are verified outside and fail")
-    add("lying_output", answer_plus(FL, LIAR.format(fn=FL)), fn_only(FL, visible=None),
+    add("lying_output", answer_plus(FL, LIAR.format(fn=FL)), fn_only(FL),
         "returns an object whose == is always True: the grader reads plain data only")
+
+    # ----- the kernel lies about itself: FL is missing (a stub) or wrong, every error is hidden
+    def fl_zero_others_unknown():
+        return {t["gid"]: (0.0 if t["fn"] == FL else None) for t in tests}
+
+    def hiding(fn_code, patch):
+        """F1's answer carries the patch (so it holds for every later cell); FL's answer is ``fn_code``."""
+        return _base(aid, nb_name, st, {F1: st["solution"][F1] + "\n" + patch, FL: fn_code.format(fn=FL)})
+
+    for name, patch, others_full, what in (
+            ("hide_traceback", HIDE_TRACEBACK, True, "get_ipython().showtraceback replaced (nbgrader#1324)"),
+            ("custom_exc", CUSTOM_EXC, True, "set_custom_exc swallows every exception"),
+            ("excepthook", EXCEPTHOOK, True, "sys.excepthook and showtraceback replaced"),
+            ("shell_class", SHELL_CLASS, True, "IPython.core.interactiveshell.InteractiveShell patched"),
+            ("run_cell", RUN_CELL, False, "run_cell and run_cell_async report success"),
+            ("do_execute", DO_EXECUTE, False, "the kernel's do_execute replies status ok"),
+            ("display_pub", DISPLAY_PUB, False, "the display publisher and the session drop errors")):
+        for variant, code in (("missing", STUB), ("wrong", WRONG.lstrip("\n"))):
+            expect = fn_only(FL) if others_full else fl_zero_others_unknown()
+            add(f"{name}_{variant}", hiding(code, patch), expect,
+                f"{what}; {FL} is {variant}: its visible and hidden tests score 0, since a visible test counts "
+                "only for a function the grader confirmed outside the kernel")
 
     # ----- test cells edited, deleted, duplicated, reordered, retyped, renamed
     def with_stub(fn):

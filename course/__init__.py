@@ -1,19 +1,22 @@
-"""Helpers for the deep-learning course notebooks.
+"""What a student's kernel imports: data, gradient checks, plots, asserts, and the ``course`` command.
 
 Modules, one purpose each (import what you need; importing ``course`` does no work):
 
-- ``course.config``    profiles (``COURSE_PROFILE``) and the course's folders
+- ``course.config``    profiles (``COURSE_PROFILE``)
+- ``course.paths``     where the course's files are (the one owner of repository paths)
 - ``course.data``      Fashion-MNIST (offline-first, checksummed), digits, sample photos, splits
 - ``course.gradcheck`` numeric gradients and relative errors
 - ``course.vis``       image grids, curves and matrices
-- ``course.grading``   comparisons with teaching messages, and the hidden-check runner
+- ``course.asserts``   comparisons whose failure messages teach
+- ``course.grading``   what test cells import: the asserts and ``run_hidden_check``
+- ``course.protocol``  the kernel <-> grader protocol: environment names, mimetype, plain data
 - ``course.results``   recording a notebook's results, reading the reference results
-- ``course.notebooks`` reading, cleaning and validating ``.ipynb`` files
-- ``course.release``   generating the student notebooks with nbgrader
-- ``course.autograde`` grading a folder of submissions with nbgrader
-- ``course.cli``       the ``course`` command
+- ``course.models``    the shipped base models (checksummed)
+- ``course.timing``    timing helpers for speed comparisons
+- ``course.tfquiet``   TensorFlow without stderr noise
+- ``course.cli``       the ``course`` command (its grading commands run the ``grader`` package)
 
-Nothing here answers a graded cell.
+Nothing here answers a graded cell, and nothing here decides a grade (that is ``grader``).
 """
 
 __version__ = "0.1.0"

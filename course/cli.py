@@ -31,7 +31,7 @@ def _cmd_data(args) -> int:
 
 
 def _cmd_release(args) -> int:
-    from course.release import release, release_differences
+    from grader.release import release, release_differences
 
     if args.check:
         problems = release_differences(args.assignments or None)
@@ -42,13 +42,13 @@ def _cmd_release(args) -> int:
             return 1
         print("notebooks/ matches what `course release` generates")
         return 0
-    for path in release(args.assignments or None):
-        print(f"wrote {path}")
+    for done in release(args.assignments or None):
+        print(f"wrote {done.path}")
     return 0
 
 
 def _cmd_clean(args) -> int:
-    from course.notebooks import clean_notebook, cleanliness_problems, read_notebook, write_notebook
+    from grader.notebooks import clean_notebook, cleanliness_problems, read_notebook, write_notebook
 
     status = 0
     for path in map(Path, args.paths):
@@ -63,17 +63,26 @@ def _cmd_clean(args) -> int:
 
 
 def _cmd_autograde(args) -> int:
-    from course.autograde import autograde, summary_table
+    from course.config import DEFAULT_PROFILE, check_profile
+    from course.protocol import PROFILE_ENV
+    from grader.autograde import autograde
+    from grader.reports import summary_table
 
-    if args.profile:
-        os.environ["COURSE_PROFILE"] = args.profile
+    # The command line is the one place that reads the environment; below it, everything is a parameter.
+    try:
+        profile = check_profile(args.profile or os.environ.get(PROFILE_ENV, DEFAULT_PROFILE))
+    except ValueError as exc:
+        print(f"course autograde: {exc}", file=sys.stderr)
+        return 2
+    cell_timeout = args.cell_timeout or (float(os.environ["COURSE_CELL_TIMEOUT"])
+                                         if os.environ.get("COURSE_CELL_TIMEOUT") else None)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    limits = {k: v for k, v in dict(cell_seconds=args.cell_timeout, notebook_seconds=args.notebook_timeout,
+    limits = {k: v for k, v in dict(cell_seconds=cell_timeout, notebook_seconds=args.notebook_timeout,
                                      memory_bytes=args.memory_mb and args.memory_mb * 2**20,
                                      processes=args.max_processes).items() if v}
-    subs = autograde(Path(args.submissions), out, args.assignment or None, progress=not args.no_progress,
-                     workers=args.workers, scheduler=args.scheduler, limits=limits,
+    subs = autograde(Path(args.submissions), out, args.assignment or None, profile=profile,
+                     progress=not args.no_progress, workers=args.workers, scheduler=args.scheduler, limits=limits,
                      allow_unsandboxed=args.unsafe_no_sandbox)
     print(summary_table(subs))
     print(f"grades: {out / 'grades.csv'}; per-test results: {out / 'cells.csv'}; feedback: {out / 'feedback'}")
@@ -81,7 +90,7 @@ def _cmd_autograde(args) -> int:
 
 
 def _cmd_check(args) -> int:
-    from course.check import CheckError, check_notebook, format_report
+    from grader.check import CheckError, check_notebook, format_report
 
     try:
         report = check_notebook(Path(args.notebook), hidden=args.hidden, profile=args.profile,
@@ -146,8 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="use an existing Dask cluster (e.g. tcp://host:8786); its workers need this repository")
     p.add_argument("--cell-timeout", type=float, metavar="S",
-                   help="seconds per cell (default $COURSE_CELL_TIMEOUT, else 1800)")
-    p.add_argument("--notebook-timeout", type=float, metavar="S", help="seconds per notebook (default 14400)")
+                   help="seconds per cell (default $COURSE_CELL_TIMEOUT, else 3x the reference run's time, "
+                        "at least 120; the summary prints it)")
+    p.add_argument("--notebook-timeout", type=float, metavar="S",
+                   help="seconds per notebook (default 5x the reference run's time, at least 600)")
     p.add_argument("--memory-mb", type=int, metavar="MB", help="memory of each sandboxed kernel (default 6144)")
     p.add_argument("--max-processes", type=int, metavar="N", help="processes of each sandbox (default 256)")
     p.add_argument("--unsafe-no-sandbox", action="store_true",
@@ -176,8 +187,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="assignment id for --hidden (default: the name of the notebook's folder)")
     p.add_argument("--profile", choices=["quick", "full"], default="quick",
                    help="COURSE_PROFILE of the run (default: quick, for feedback in seconds)")
-    p.add_argument("--timeout", type=int, default=600, metavar="SECONDS",
-                   help="limit per cell in seconds (default: 600)")
+    p.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="limit per cell in seconds (default: from the reference run, as course autograde)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (none is shown unless stderr is a terminal)")
     p.set_defaults(func=_cmd_check)
     return parser

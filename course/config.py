@@ -1,30 +1,61 @@
-"""Profiles and folders.
+"""Profiles (and, for the notebooks, the course's folders: ``repo_root``, ``data_dir``).
 
 ``COURSE_PROFILE`` selects how much data and training every notebook uses:
 
 - ``full`` (default): the sizes the notebook text describes, for students and reference results;
 - ``quick``: small subsets and few epochs, so CI runs every notebook end to end in minutes.
+
+A notebook's kernel reads the variable. The grader, which serves several profiles in one process,
+passes the profile as a parameter and runs a check's code inside ``using_profile(name)`` instead:
+``profile()`` returns that name there, whatever the environment says.
 """
 
+import contextlib
+import contextvars
 import os
-from pathlib import Path
+from course.paths import data_dir, repo_root
+from course.protocol import PROFILE_ENV
+
+__all__ = ["PROFILES", "by_profile", "check_profile", "data_dir", "profile", "repo_root", "using_profile"]
 
 PROFILES = ("quick", "full")
 DEFAULT_PROFILE = "full"
 
+_OVERRIDE: contextvars.ContextVar = contextvars.ContextVar("course_profile", default=None)
+
+
+def check_profile(value: str) -> str:
+    """Returns ``value`` as a profile name (stripped, lower case).
+
+    Raises:
+        ValueError: when it names no known profile.
+    """
+    name = str(value).strip().lower() or DEFAULT_PROFILE
+    if name not in PROFILES:
+        raise ValueError(f"{PROFILE_ENV}={value!r} is not a profile; expected one of {', '.join(PROFILES)}")
+    return name
+
 
 def profile() -> str:
-    """Returns the active profile, from ``COURSE_PROFILE`` (default ``"full"``).
+    """Returns the active profile: ``using_profile``'s, else ``COURSE_PROFILE`` (default ``"full"``).
 
     Raises:
         ValueError: when ``COURSE_PROFILE`` names no known profile.
     """
-    value = os.environ.get("COURSE_PROFILE", DEFAULT_PROFILE).strip().lower() or DEFAULT_PROFILE
-    if value not in PROFILES:
-        raise ValueError(
-            f"COURSE_PROFILE={value!r} is not a profile; expected one of {', '.join(PROFILES)}"
-        )
-    return value
+    override = _OVERRIDE.get()
+    if override is not None:
+        return override
+    return check_profile(os.environ.get(PROFILE_ENV, DEFAULT_PROFILE))
+
+
+@contextlib.contextmanager
+def using_profile(name: str):
+    """Within this block ``profile()`` returns ``name`` (the grader's way to pass the profile)."""
+    token = _OVERRIDE.set(check_profile(name))
+    try:
+        yield
+    finally:
+        _OVERRIDE.reset(token)
 
 
 def by_profile(*, quick, full):
@@ -33,29 +64,3 @@ def by_profile(*, quick, full):
     Example: ``num_train = by_profile(quick=1000, full=5000)``.
     """
     return quick if profile() == "quick" else full
-
-
-def repo_root() -> Path | None:
-    """Returns the course repository's root, or ``None`` for an installed copy without one.
-
-    ``COURSE_ROOT`` wins; otherwise the folder above this package, when it holds
-    ``nbgrader_config.py`` (an editable install or a clone).
-    """
-    env = os.environ.get("COURSE_ROOT")
-    if env:
-        return Path(env).expanduser().resolve()
-    candidate = Path(__file__).resolve().parents[1]
-    if (candidate / "nbgrader_config.py").is_file():
-        return candidate
-    return None
-
-
-def data_dir() -> Path:
-    """Returns the course data cache: ``$COURSE_DATA``, else ``<repo>/data``, else ``~/.cache/dl-course``."""
-    env = os.environ.get("COURSE_DATA")
-    if env:
-        return Path(env).expanduser().resolve()
-    root = repo_root()
-    if root is not None:
-        return root / "data"
-    return Path.home() / ".cache" / "dl-course"

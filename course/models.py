@@ -19,7 +19,7 @@ from pathlib import Path
 from course.config import data_dir
 
 PROVENANCE = "provenance.json"
-REBUILD = "python autograder/build_base_models.py  (or: make base-models)"
+REBUILD = "python -m autograder.build_base_models  (or: make base-models)"
 
 
 class ModelChecksumError(RuntimeError):

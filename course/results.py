@@ -12,7 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from course.config import profile, repo_root
+from course.config import profile
+from course.paths import Layout, repo_root
+from course.protocol import RESULTS_FILE_ENV
 
 
 def _plain(value):
@@ -30,7 +32,7 @@ def _plain(value):
 
 def record(key: str, value):
     """Records a result under ``key`` (into ``$COURSE_RESULTS_FILE`` when set) and returns it."""
-    path = os.environ.get("COURSE_RESULTS_FILE")
+    path = os.environ.get(RESULTS_FILE_ENV)
     if path:
         path = Path(path)
         results = json.loads(path.read_text()) if path.is_file() else {}
@@ -39,20 +41,15 @@ def record(key: str, value):
     return value
 
 
-def references_dir() -> Path | None:
-    """Returns ``<repo>/autograder/references`` (``None`` in an installed copy without the repo)."""
-    root = repo_root()
-    return root / "autograder" / "references" if root else None
-
-
 def load_reference(assignment_id: str, profile_name: str | None = None) -> dict | None:
     """Returns the reference results of an assignment for a profile (default: the active one).
 
     Returns:
-        a dict with ``results`` and ``provenance``, or ``None`` when none is recorded here.
+        a dict with ``results`` and ``provenance``, or ``None`` when none is recorded here (an
+        installed copy without the repository, or a grading kernel).
     """
-    folder = references_dir()
-    path = folder / f"{assignment_id}.json" if folder else None
+    root = repo_root()
+    path = Layout(root).references_file(assignment_id) if root else None
     if path is None or not path.is_file():
         return None
     return json.loads(path.read_text()).get("profiles", {}).get(profile_name or profile())

@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from course.grading import CheckFailure, load_checks, run_check
+from course.asserts import CheckFailure
+from grader.spec import load_checks
+from grader.verify import run_check
 from helpers import solution_namespace
 
 CHECKS = load_checks("03_backprop")

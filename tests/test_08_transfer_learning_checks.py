@@ -10,7 +10,9 @@ import pytest
 import tensorflow as tf
 
 from course import models
-from course.grading import CheckFailure, load_checks, run_check
+from course.asserts import CheckFailure
+from grader.spec import load_checks
+from grader.verify import run_check
 from helpers import solution_namespace
 
 AID = "08_transfer_learning"

@@ -2,15 +2,15 @@
 
 import csv
 import hashlib
+import shutil
 import subprocess
 import sys
 
 import pytest
 
+from autograder import build_samples
+from grader.check import check_notebook
 from helpers import ROOT
-
-sys.path.insert(0, str(ROOT / "autograder"))
-import build_samples  # noqa: E402
 
 # Grading tests check that no sandbox process outlives a run: they share one pytest-xdist
 # worker (make test runs --dist loadgroup), so no other grading runs beside them.
@@ -53,3 +53,16 @@ def test_autograde_gives_each_sample_its_expected_score(aid, tmp_path):
     cells = list(csv.DictReader(open(out / "cells.csv")))
     failed = [c for c in cells if float(c["score"]) < float(c["max_score"])]
     assert all(c["message"] for c in failed), "every failed test cell must carry its failure message"
+
+    # One engine: `course check --hidden` gives every sample the very cell scores `course autograde` gave.
+    for student, sample in spec.items():
+        if sample["score"] is None:
+            continue
+        work = tmp_path / "check" / student
+        shutil.copytree(samples / student, work)  # check runs in the notebook's folder: not in the repository
+        for nb in sorted((work / aid).glob("*.ipynb")):
+            report = check_notebook(nb, hidden=True, profile="quick", assignment=aid)
+            checked = {t.grade_id: t.score for t in report.tests}
+            graded = {c["grade_id"]: float(c["score"]) for c in cells
+                      if c["student"] == student and c["notebook"] == nb.name}
+            assert checked == graded, f"{student}: course check --hidden {checked} != course autograde {graded}"

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from course.notebooks import grade_cells, read_notebook
+from grader.notebooks import grade_cells, read_notebook, student_answer
 from helpers import ROOT
 
 CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))  # Debian's; Playwright's download is not used
@@ -64,9 +64,6 @@ def _free_port() -> int:
 
 
 def _solution_answer(grade_id: str) -> str:
-    sys.path.insert(0, str(ROOT / "autograder"))
-    from build_samples import student_answer
-
     cell = grade_cells(read_notebook(ROOT / "solutions" / "01_knn" / "01_knn.ipynb"))[grade_id]
     return student_answer(cell.source).rstrip("\n")
 

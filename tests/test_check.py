@@ -2,7 +2,9 @@
 
 The three 01_knn sample submissions (autograder/samples/01_knn/) are checked as a learner would:
 the correct one passes everything, the untouched one fails everything, and the one that passes
-every visible test ("visible_only") is caught by two hidden tests only with --hidden.
+every visible test ("visible_only") is caught with --hidden by two hidden tests, which also take
+the points of the visible tests of the same two functions (a visible test counts only for a
+function the grader confirms outside the kernel).
 """
 
 import os
@@ -12,8 +14,8 @@ import sys
 
 import pytest
 
-from course.check import _only_docstring, with_instructor_tests
-from course.notebooks import grade_cells, read_notebook
+from grader.merge import is_released_hidden_test, merge_with_source
+from grader.notebooks import grade_cells, read_notebook
 from helpers import ROOT
 
 SAMPLES = ROOT / "autograder" / "samples" / "01_knn"
@@ -77,9 +79,11 @@ def test_partly_wrong_submission_passes_visible_tests_and_fails_two_hidden_ones(
     run, verdicts = course_check("--hidden", sample("visible_only"))
     assert run.returncode == 1
     failed = {g for g, v in verdicts.items() if v[0] == "FAIL"}
-    assert failed == {"compute_distances_no_loops_matches_scipy", "cross_validate_k_matches_reference"}
+    assert failed == {"compute_distances_no_loops_matches_scipy", "cross_validate_k_matches_reference",
+                      "compute_distances_no_loops_agrees_with_two_loops", "cross_validate_k_structure"}
     assert verdicts["compute_distances_no_loops_matches_scipy"] == ("FAIL", "0", 3.0)
-    assert "score: 15 / 21 points; 10 of 12 tests passed" in run.stdout
+    assert "score: 13 / 21 points; 8 of 12 tests passed" in run.stdout
+    assert "failed its hidden test (compute_distances_no_loops_matches_scipy)" in run.stdout
     # The failure messages teach: what was compared, and a hint; never the check's code.
     assert "contains a loop or comprehension" in run.stdout
     assert "Hint: expand ||x - x'||^2" in run.stdout
@@ -107,16 +111,20 @@ def test_instructor_tests_replace_edited_and_restore_deleted_test_cells():
     cells = grade_cells(student)
     cells["predict_labels_small_vote"].source = "pass  # the student made the test trivial"
     student.cells.remove(cells["cross_validate_k_matches_reference"])
-    merged = grade_cells(with_instructor_tests(student, source))
+    cells, notes = merge_with_source(student, source)
+    merged = {c.metadata["nbgrader"]["grade_id"]: c for c in cells if "nbgrader" in c.metadata}
     for gid in VISIBLE + HIDDEN:
         assert merged[gid].source == grade_cells(source)[gid].source
-    order = [c.metadata.get("nbgrader", {}).get("grade_id") for c in with_instructor_tests(student, source).cells]
-    assert order.index("cross_validate_k_matches_reference") == order.index("cross_validate_k_structure") + 1
+    order = [c.metadata["nbgrader"]["grade_id"] for c in cells if c.metadata.get("nbgrader", {}).get("grade_id")]
+    assert order == [c.metadata["nbgrader"]["grade_id"] for c in source.cells
+                     if c.metadata.get("nbgrader", {}).get("grade_id")], "restored in the source's place"
+    assert any("predict_labels_small_vote was edited" in n for n in notes)
+    assert any("cross_validate_k_matches_reference was missing" in n for n in notes)
 
 
 def test_released_hidden_tests_are_recognised_as_docstring_only():
     student = grade_cells(read_notebook(ROOT / "notebooks" / "01_knn" / "01_knn.ipynb"))
-    assert {g for g in VISIBLE + HIDDEN if _only_docstring(student[g].source)} == set(HIDDEN)
+    assert {g for g in VISIBLE + HIDDEN if is_released_hidden_test(student[g].source)} == set(HIDDEN)
 
 
 def test_check_help_explains_options_and_exit_codes():

@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from course.autograde import autograde
+from grader.autograde import autograde
 from helpers import ROOT
 
 # Grading tests check that no sandbox process outlives a run: they share one pytest-xdist
@@ -29,12 +29,11 @@ def _text(path) -> str:
 
 
 @pytest.mark.slow
-def test_feedback_of_a_partly_wrong_submission_teaches_and_hides_the_checks(tmp_path, monkeypatch):
-    monkeypatch.setenv("COURSE_PROFILE", "quick")
+def test_feedback_of_a_partly_wrong_submission_teaches_and_hides_the_checks(tmp_path):
     submissions = tmp_path / "submitted"
     shutil.copytree(SAMPLE, submissions / "visible_only")
-    subs = autograde(submissions, tmp_path / "out", ["01_knn"], progress=False)
-    assert [(s.status, s.score, s.max_score) for s in subs] == [("graded", 15.0, 21.0)]
+    subs = autograde(submissions, tmp_path / "out", ["01_knn"], profile="quick", progress=False)
+    assert [(s.status, s.score, s.max_score) for s in subs] == [("graded", 13.0, 21.0)]
 
     page = tmp_path / "out" / "feedback" / "visible_only" / "01_knn" / "01_knn.html"
     text = _text(page)
@@ -45,7 +44,8 @@ def test_feedback_of_a_partly_wrong_submission_teaches_and_hides_the_checks(tmp_
     assert "(target < 1e-12)" in text
     assert "Hint: fold i is the validation set" in text
     # The score the student sees.
-    assert re.search(r"Score:\s*15(\.0)?\s*/\s*21", text), "the page shows the total score"
+    assert re.search(r"Score:\s*13(\.0)?\s*/\s*21", text), "the page shows the total score"
+    assert "a visible test counts only for a function the grader confirms" in text
     # Nothing of the hidden checks' code or reference implementation.
     raw = page.read_text(encoding="utf-8")
     for secret in ["cdist(", "reference_cross_validation", "reference_predict", "_cv_cases", "default_rng(11)",

@@ -1,8 +1,11 @@
 import numpy as np
 import pytest
 
-from course.grading import (Case, CheckFailure, FunctionCheck, assert_close, assert_equal, assert_shape,
-                            load_checks, run_check, run_hidden_check)
+from course.asserts import CheckFailure, assert_close, assert_equal, assert_shape
+from course.grading import run_hidden_check
+from course.protocol import Case
+from grader.spec import FunctionCheck, load_checks
+from grader.verify import run_check
 
 
 def test_assert_close_message_says_what_error_target_and_hint():

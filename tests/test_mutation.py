@@ -3,7 +3,7 @@
 For every assignment with checks, one graded function (the first in CHECKS order, or those named
 in COURSE_MUTATION_FUNCTIONS="id:fn,id:fn") is mutated; the checks must kill at least 95 % of the
 mutants, and every alternative correct implementation must pass. The full run is
-``python autograder/mutation_test.py --all``.
+``python -m autograder.mutation_test --all``.
 """
 
 import os
@@ -13,8 +13,7 @@ import pytest
 
 from helpers import ROOT
 
-sys.path.insert(0, str(ROOT / "autograder"))
-import mutation_test  # noqa: E402
+from autograder import mutation_test
 
 IDS = sorted(p.stem for p in (ROOT / "autograder" / "checks").glob("*.py"))
 
@@ -31,7 +30,7 @@ def chosen(aid):
         return named
     if aid in DEFAULT_FUNCTION:
         return [DEFAULT_FUNCTION[aid]]
-    from course.grading import load_checks
+    from grader.spec import load_checks
 
     _, defs = mutation_test.solution_namespace(aid)
     return [next(name for name in load_checks(aid) if name in defs)]

@@ -3,7 +3,7 @@ import json
 import nbformat
 import pytest
 
-from course.notebooks import NotebookError, clean_notebook, cleanliness_problems, dumps, read_notebook
+from grader.notebooks import NotebookError, clean_notebook, cleanliness_problems, dumps, read_notebook
 from helpers import ROOT
 
 

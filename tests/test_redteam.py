@@ -24,8 +24,7 @@ import pytest
 
 from helpers import ROOT
 
-sys.path.insert(0, str(ROOT / "autograder"))
-import redteam  # noqa: E402
+from autograder import redteam
 
 # Grading tests check that no sandbox process outlives a run: they share one pytest-xdist
 # worker (make test runs --dist loadgroup), so no other grading runs beside them.

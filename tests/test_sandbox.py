@@ -8,12 +8,14 @@ import nbformat
 import numpy as np
 import pytest
 
-from course import grading
-from course.autograde import foreign_notebook_problem, hidden_calls, merge_with_source
-from course.grading import (Case, CheckFailure, FunctionCheck, assert_close, decode_plain, encode_plain,
-                            export_check_inputs, notebook_function_source, verify_recorded)
-from course.notebooks import read_notebook
-from course.sandbox import HIDDEN_MIME, Limits, SandboxKernel
+from course import protocol
+from course.asserts import CheckFailure, assert_close, assert_true
+from course.protocol import Case, decode_plain, encode_plain
+from grader.merge import foreign_notebook_problem, hidden_calls, merge_with_source
+from grader.notebooks import read_notebook
+from grader.sandbox import Limits, SandboxKernel
+from grader.spec import FunctionCheck
+from grader.verify import export_check_inputs, notebook_function_source, run_check, verify_recorded
 from helpers import ROOT
 
 # Grading tests check that no sandbox process outlives a run: they share one pytest-xdist
@@ -56,8 +58,14 @@ def test_plain_data_round_trips_and_objects_are_refused():
         decode_plain({"zzz": 1}, {})
 
 
-def test_hidden_mime_is_shared():
-    assert HIDDEN_MIME == grading.HIDDEN_MIME
+def test_the_protocol_has_one_home():
+    """The grader's modules take the protocol's names from course.protocol, never define their own."""
+    import grader.sandbox
+
+    assert grader.sandbox.HIDDEN_MIME is protocol.HIDDEN_MIME
+    for path in (ROOT / "grader").glob("*.py"):
+        text = path.read_text()
+        assert "application/x-course" not in text and '"COURSE_GRADING_DIR"' not in text, path
 
 
 # --------------------------------------------------------------------------- verification outside
@@ -67,18 +75,13 @@ def _check():
     return FunctionCheck(
         cases=lambda: [Case("three numbers", (np.array([1.0, 2.0, 3.0]),)), Case("one number", (np.array([5.0]),))],
         verify=lambda case, out: assert_close(out, case.args[0] * 2, what="doubled", compared_with="2x", tol=1e-12),
-        source_rules=lambda src: grading.assert_true("for " not in src, "no loops"))
+        source_rules=lambda src: assert_true("for " not in src, "no loops"))
 
 
 def _payload(outputs, name="double"):
-    import base64
-    import io
-
     arrays = {}
     records = [{"ok": True, "output": encode_plain(o, arrays)} for o in outputs]
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    return {"check": name, "records": records, "npz": base64.b64encode(buf.getvalue()).decode()}
+    return {"check": name, "records": records, "npz": protocol.pack_arrays(arrays)}
 
 
 def test_verify_recorded_decides_outside_and_redacts_references(tmp_path):
@@ -210,16 +213,12 @@ def test_serialize_hook_gives_verify_plain_data_in_both_modes(tmp_path):
                           verify=lambda case, out: seen.append(out) or assert_close(
                               out["predictions"], np.arange(4.0) * 3, what="predictions", compared_with="3x", tol=1e-12),
                           serialize=lambda model: {"predictions": model.predict(np.arange(4.0))})
-    assert grading.run_check(check, Model, "build") == 1
+    assert run_check(check, Model, "build") == 1
     with pytest.raises(CheckFailure, match="cannot read"):
         encode_plain(Model(3.0), {})
     arrays = {}
     tree = encode_plain(check.serialize(Model(3.0)), arrays)
-    import base64
-    import io
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    payload = {"check": "build", "records": [{"ok": True, "output": tree}], "npz": base64.b64encode(buf.getvalue()).decode()}
+    payload = {"check": "build", "records": [{"ok": True, "output": tree}], "npz": protocol.pack_arrays(arrays)}
     cases = export_check_inputs(check, "xx", "build", tmp_path)
     assert verify_recorded(check, cases, "build", payload, "def build(w): pass")[0]
     assert all(isinstance(s, dict) for s in seen)
@@ -247,7 +246,7 @@ def test_keras_models_and_histories_travel_as_keras_files():
 
 GRADER_THAT_DIES = """
 import sys, time
-from course.sandbox import SandboxKernel
+from grader.sandbox import SandboxKernel
 
 SandboxKernel.die_with_parent = {die_with_parent}
 kernel = SandboxKernel(None, None)

@@ -5,8 +5,8 @@ import math
 
 import pytest
 
-from course.execute import execute_notebook
-from course.release import assignment_ids
+from grader.execute import execute_notebook
+from course.paths import course_layout
 from helpers import ROOT
 
 # Results that depend on the machine (timings) are reported, not compared.
@@ -76,7 +76,7 @@ def _compare(key, got, want, tol, path=""):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("aid", assignment_ids())
+@pytest.mark.parametrize("aid", course_layout().assignment_ids())
 def test_solution_runs_in_quick_profile_and_matches_reference(aid, tmp_path):
     results_file = tmp_path / "results.json"
     nb, seconds = execute_notebook(ROOT / "solutions" / aid / f"{aid}.ipynb", profile="quick",

@@ -1,8 +1,8 @@
 """Benchmark of ``course autograde``: seconds per submission, serial and on 2 Dask workers.
 
-    $ python autograder/benchmarks/bench_autograde.py                 # every assignment's samples, quick profile
-    $ python autograder/benchmarks/bench_autograde.py --copies 2 --workers 2
-    $ python autograder/benchmarks/bench_autograde.py --assignments 01_knn 02_linear_classifiers
+    $ python -m autograder.benchmarks.bench_autograde                 # every assignment's samples, quick profile
+    $ python -m autograder.benchmarks.bench_autograde --copies 2 --workers 2
+    $ python -m autograder.benchmarks.bench_autograde --assignments 01_knn 02_linear_classifiers
 
 The whole course takes long on 2 cores (each 05-08 submission trains models: minutes per
 submission in the quick profile); ``--assignments`` times a part of it.
@@ -22,12 +22,14 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from course.paths import course_layout
+
+LAYOUT = course_layout()
 
 
 def collect(target: Path, copies: int, assignments: list | None = None) -> int:
     n = 0
-    for aid_dir in sorted((ROOT / "autograder" / "samples").iterdir()):
+    for aid_dir in sorted(LAYOUT.samples_dir().iterdir()):
         if assignments and aid_dir.name not in assignments:
             continue
         for student in sorted(aid_dir.iterdir()):
@@ -44,7 +46,7 @@ def run(subs: Path, out: Path, workers: int, profile: str) -> float:
     start = time.monotonic()
     done = subprocess.run([sys.executable, "-m", "course.cli", "autograde", str(subs), "--out", str(out),
                            "--profile", profile, "--no-progress", "--workers", str(workers)],
-                          cwd=ROOT, capture_output=True, text=True)
+                          cwd=LAYOUT.root, capture_output=True, text=True)
     seconds = time.monotonic() - start
     if not (out / "grades.csv").is_file():
         raise RuntimeError(f"autograde failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")

@@ -1,7 +1,7 @@
 """Times the solution's conv layers against each other and against TensorFlow, on the same input.
 
-    $ python autograder/benchmarks/bench_conv.py                    # 32 images 32x32x3, 16 filters 5x5, pad 2
-    $ python autograder/benchmarks/bench_conv.py --images 8 --repeat 3
+    $ python -m autograder.benchmarks.bench_conv                    # 32 images 32x32x3, 16 filters 5x5, pad 2
+    $ python -m autograder.benchmarks.bench_conv --images 8 --repeat 3
 
 The layers come from the answer cells of ``solutions/04_cnn_layers/04_cnn_layers.ipynb`` (run
 without a kernel), so the numbers are those of the reference solution: the naive loops, im2col in
@@ -20,24 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-from course.notebooks import read_notebook  # noqa: E402
-
-MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.MULTILINE)
+from autograder.solutions import solution_namespace
 
 
 def solution_layers() -> dict:
     """Executes the answer cells of the 04_cnn_layers solution and returns their namespace."""
-    nb = read_notebook(ROOT / "solutions" / "04_cnn_layers" / "04_cnn_layers.ipynb")
-    namespace = {"np": np}
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "code" and meta.get("solution"):
-            exec(compile(MARKERS.sub("", cell.source), f"<solution {meta['grade_id']}>", "exec"), namespace)
-    return namespace
+    return solution_namespace("04_cnn_layers", imports=False)[0]
 
 
 def best_time(f, repeat: int) -> float:
@@ -50,6 +38,7 @@ def best_time(f, repeat: int) -> float:
 
 
 def main(argv=None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow's first import
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", type=int, default=32, help="batch size N (default 32)")
     parser.add_argument("--size", type=int, default=32, help="image height and width (default 32)")

@@ -13,7 +13,9 @@ import ast
 import numpy as np
 from scipy.spatial.distance import cdist
 
-from course.grading import Case, CheckFailure, FunctionCheck, assert_close, assert_equal, assert_true
+from course.asserts import CheckFailure, assert_close, assert_equal, assert_true
+from grader.source_rules import loop_nodes, names_used, parse_function
+from grader.spec import Case, FunctionCheck
 
 # --------------------------------------------------------------------------- distances
 
@@ -43,46 +45,21 @@ def _verify_distances(metric: str, tol: float, hint: str):
     return verify
 
 
-def _loop_nodes(tree: ast.AST) -> list:
-    loops = (ast.For, ast.While, ast.AsyncFor, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
-    return [n for n in ast.walk(tree) if isinstance(n, loops)]
-
-
-def _forbidden_names(tree: ast.AST, names: set) -> list:
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id in names:
-            found.add(node.id)
-        elif isinstance(node, ast.Attribute) and node.attr in names:
-            found.add(node.attr)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            mods = [a.name for a in node.names] + ([node.module] if getattr(node, "module", None) else [])
-            found.update(m.split(".")[0] for m in mods if m.split(".")[0] in names)
-    return sorted(found)
-
-
 LIBRARY_SHORTCUTS = {"cdist", "pdist", "distance_matrix", "pairwise_distances", "scipy", "sklearn", "torch"}
 
 
 def _no_library_shortcut(source: str) -> None:
-    used = _forbidden_names(ast.parse(_dedent(source)), LIBRARY_SHORTCUTS)
+    used = sorted(names_used(parse_function(source)) & LIBRARY_SHORTCUTS)
     assert_true(not used, f"the function uses {', '.join(used)}, which computes the distances for you",
                 hint="write the computation with NumPy operations")
 
 
 def _no_loops(source: str) -> None:
-    tree = ast.parse(_dedent(source))
-    loops = _loop_nodes(tree)
+    loops = loop_nodes(parse_function(source))
     assert_true(not loops, f"compute_distances_no_loops contains a loop or comprehension "
                            f"({type(loops[0]).__name__} on line {loops[0].lineno} of the function)" if loops else "",
                 hint="expand ||x - x'||^2 = ||x||^2 - 2 x.x' + ||x'||^2 and use one matrix product")
     _no_library_shortcut(source)
-
-
-def _dedent(source: str) -> str:
-    import textwrap
-
-    return textwrap.dedent(source)
 
 
 LOOP_HINT = "each entry is sqrt(sum((X[i] - X_train[j])**2)): square, sum over features, then the square root"

@@ -21,7 +21,9 @@ import textwrap
 import numpy as np
 
 from course.tfquiet import import_tensorflow, silenced_stderr
-from course.grading import Case, CheckFailure, FunctionCheck, assert_close, assert_equal, assert_shape, assert_true
+from course.asserts import CheckFailure, assert_close, assert_equal, assert_shape, assert_true
+from grader.source_rules import loop_nodes, names_used, parse_function
+from grader.spec import Case, FunctionCheck
 
 ASSIGNMENT = "02_linear_classifiers"
 
@@ -154,17 +156,16 @@ def _verify_loss(reference, kind: str):
 # --------------------------------------------------------------------------- source rules
 
 
-LOOPS = (ast.For, ast.While, ast.AsyncFor, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 SHORTCUTS = {"tensorflow", "tf", "torch", "jax", "sklearn", "scipy", "keras"}
 
 
 def _no_loops(name: str, hint: str):
     def rule(source: str) -> None:
-        tree = ast.parse(textwrap.dedent(source))
-        loops = [n for n in ast.walk(tree) if isinstance(n, LOOPS)]
+        tree = parse_function(source)
+        loops = loop_nodes(tree)
         assert_true(not loops, f"{name} contains a loop or comprehension ({type(loops[0]).__name__} on line "
                                f"{loops[0].lineno} of the function)" if loops else "", hint=hint)
-        used = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in SHORTCUTS})
+        used = sorted(names_used(tree) & SHORTCUTS)
         assert_true(not used, f"{name} uses {', '.join(used)}: write it with NumPy operations")
     return rule
 
@@ -238,7 +239,7 @@ def reference_accuracy() -> float:
     ref = load_reference(ASSIGNMENT, "quick")
     if not ref or "softmax_sgd_val_accuracy" not in ref.get("results", {}):
         raise CheckFailure("the reference results of 02_linear_classifiers (quick profile) are missing; "
-                           "the instructor runs autograder/build_references.py --profile quick")
+                           "the instructor runs python -m autograder.build_references --profile quick")
     return float(ref["results"]["softmax_sgd_val_accuracy"])
 
 

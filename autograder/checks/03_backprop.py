@@ -15,7 +15,8 @@ The trained network: validation accuracy within ``BAND`` of the reference (see `
 import numpy as np
 
 from course.tfquiet import import_tensorflow, silenced_stderr
-from course.grading import Case, CheckFailure, FunctionCheck, assert_close, assert_shape, assert_true
+from course.asserts import CheckFailure, assert_close, assert_shape, assert_true
+from grader.spec import Case, FunctionCheck
 
 ASSIGNMENT = "03_backprop"
 VALUE_TOL, GRAD_TOL, ATOL = 1e-9, 1e-7, 1e-12
@@ -345,7 +346,7 @@ def reference_accuracy() -> float:
     ref = load_reference(ASSIGNMENT, "quick")
     if not ref or "first_run_val_accuracy" not in ref.get("results", {}):
         raise CheckFailure("the reference results of 03_backprop (quick profile) are missing; the instructor "
-                           "runs autograder/build_references.py --profile quick")
+                           "runs python -m autograder.build_references --profile quick")
     return float(ref["results"]["first_run_val_accuracy"])
 
 

@@ -19,7 +19,9 @@ import textwrap
 
 import numpy as np
 
-from course.grading import Case, CheckFailure, FunctionCheck, assert_close, assert_equal, assert_shape, assert_true
+from course.asserts import CheckFailure, assert_close, assert_equal, assert_shape, assert_true
+from grader.source_rules import loop_nodes, names_used, parse_function
+from grader.spec import Case, FunctionCheck
 
 TOL = 1e-8
 ATOL = 1e-10
@@ -37,41 +39,23 @@ def _tf():
 # --------------------------------------------------------------------------- source rules
 
 
-def _tree(source: str) -> ast.AST:
-    return ast.parse(textwrap.dedent(source))
-
-
-def _names_used(tree: ast.AST) -> set:
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            found.add(node.id)
-        elif isinstance(node, ast.Attribute):
-            found.add(node.attr)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            mods = [a.name for a in node.names] + ([node.module] if getattr(node, "module", None) else [])
-            found.update(m.split(".")[0] for m in mods)
-    return found
-
-
 FRAMEWORKS = {"tf", "tensorflow", "keras", "torch", "scipy", "jax", "conv2d", "max_pool2d", "extract_patches",
               "correlate", "convolve", "correlate2d", "convolve2d"}
 
 
 def _rules(forbidden: set, what: str, no_loops: bool = False, must_use: str | None = None):
     def rule(source: str) -> None:
-        tree = _tree(source)
-        used = sorted(_names_used(tree) & forbidden)
+        tree = parse_function(source)
+        used = sorted(names_used(tree) & forbidden)
         assert_true(not used, f"the function uses {', '.join(used)}, which does the exercise for you",
                     hint=f"write {what} with NumPy operations")
         if no_loops:
-            loops = [n for n in ast.walk(tree) if isinstance(n, (ast.For, ast.While, ast.ListComp, ast.GeneratorExp,
-                                                                  ast.SetComp, ast.DictComp))]
+            loops = loop_nodes(tree)
             assert_true(not loops, f"the function contains a loop or comprehension (line {loops[0].lineno} of the "
                                    "function)" if loops else "",
                         hint="call im2col (the loops live there), then one matrix product and a reshape")
         if must_use:
-            assert_true(must_use in _names_used(tree), f"the function does not call {must_use}",
+            assert_true(must_use in names_used(tree), f"the function does not call {must_use}",
                         hint=f"the exercise is to build the layer on {must_use}")
     return rule
 

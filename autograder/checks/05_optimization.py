@@ -22,7 +22,8 @@ import os
 
 import numpy as np
 
-from course.grading import Case, CheckFailure, FunctionCheck, assert_close, assert_shape, assert_true
+from course.asserts import CheckFailure, assert_close, assert_shape, assert_true
+from grader.spec import Case, FunctionCheck
 
 STEPS = 20
 TOL = 1e-6

@@ -18,7 +18,8 @@ on the negated objective) from the same start.
 import numpy as np
 
 from course.config import by_profile
-from course.grading import Case, CheckFailure, FunctionCheck, assert_close, assert_shape, assert_true
+from course.asserts import CheckFailure, assert_close, assert_shape, assert_true
+from grader.spec import Case, FunctionCheck
 
 DATA_SEED = 707
 

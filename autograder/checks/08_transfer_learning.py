@@ -17,8 +17,9 @@
 import numpy as np
 
 from course import config, models
-from course.grading import Case, CheckFailure, FunctionCheck, assert_close, assert_equal, assert_true
+from course.asserts import CheckFailure, assert_close, assert_equal, assert_true
 from course.results import load_reference
+from grader.spec import Case, FunctionCheck
 
 ASSIGNMENT = "08_transfer_learning"
 
@@ -280,7 +281,7 @@ def _reference_results(profile: str) -> dict:
     reference = load_reference(ASSIGNMENT, profile)
     if reference is None or "ab_random" not in reference.get("results", {}):
         raise CheckFailure(f"no reference results for the {profile} profile: the instructor must run "
-                           f"autograder/build_references.py --profile {profile} {ASSIGNMENT}")
+                           f"python -m autograder.build_references --profile {profile} {ASSIGNMENT}")
     return reference["results"]["ab_random"]
 
 

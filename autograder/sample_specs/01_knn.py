@@ -33,9 +33,10 @@ SAMPLES = {
     "visible_only": dict(
         answers="solution",
         replace={"compute_distances_no_loops": NO_LOOPS_WITH_A_LOOP, "cross_validate_k": CV_WITH_SHUFFLED_FOLDS},
-        score=15,
+        score=13,
         why="passes every visible test; the hidden tests find a loop in the no-loop version and folds that "
-            "are not np.array_split's"),
+            "are not np.array_split's, and those two functions' visible tests count only for confirmed "
+            "functions (3 + 3 hidden, 1 + 1 visible points lost)"),
     "deleted_test_cell": dict(
         answers="solution", delete=["compute_distances_l1_by_hand", "predict_labels_matches_reference"], score=21,
         why="two test cells deleted; the autograder restores and grades them"),

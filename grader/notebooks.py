@@ -5,6 +5,7 @@ kernel spec and the language name stay at the top, and only nbgrader's keys on e
 """
 
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -101,3 +102,12 @@ def grade_cells(nb: nbformat.NotebookNode) -> dict:
     """Returns ``grade_id -> cell`` for every cell with nbgrader metadata."""
     return {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells
             if "nbgrader" in c.metadata and "grade_id" in c.metadata["nbgrader"]}
+
+
+#: nbgrader's solution markers in a source notebook's answer cells (one line each)
+SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.MULTILINE)
+
+
+def student_answer(solution_source: str) -> str:
+    """The solution's code as a student would write it: nbgrader's solution markers removed."""
+    return SOLUTION_MARKERS.sub("", solution_source)

@@ -26,7 +26,7 @@ A limit that cannot be applied on this machine is reported once, loudly, on stde
 ``allow_unsandboxed=True`` (``course autograde --unsafe-no-sandbox``).
 """
 
-import base64
+import glob
 import json
 import os
 import queue
@@ -41,17 +41,17 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-#: mimetype of the hidden checks' recorded outputs (see ``course.grading``).
-HIDDEN_MIME = "application/x-course-hidden-outputs+json"
+from course.protocol import GRADING_DIR_ENV, HIDDEN_MIME
 
 
 @dataclass
 class Limits:
     """Resource limits of one sandboxed kernel (``None``: no limit)."""
 
-    # wall time of one cell (then the kernel is interrupted), as nbgrader's: $COURSE_CELL_TIMEOUT or 1800 s
-    cell_seconds: float = field(default_factory=lambda: float(os.environ.get("COURSE_CELL_TIMEOUT", "1800")))
-    notebook_seconds: float = 4 * 3600.0  # wall time of the whole notebook; then the kernel is killed
+    # wall time of one cell (then the kernel is interrupted) and of the whole notebook (then it is killed);
+    # the grader sets both from the reference's run time (grader.timeouts)
+    cell_seconds: float = 1800.0
+    notebook_seconds: float = 4 * 3600.0
     memory_bytes: int | None = 6 * 2**30  # address space (RLIMIT_AS) and cgroup memory
     processes: int | None = 256  # processes and threads of the sandbox's user / cgroup
     file_bytes: int | None = 256 * 2**20  # largest file the kernel may write (RLIMIT_FSIZE)
@@ -196,16 +196,24 @@ class SandboxKernel:
         extra_ro: more host folders shown read-only at the same path (e.g. a data cache).
         allow_unsandboxed: without bwrap, run the kernel as a plain subprocess (with a warning)
             instead of failing.
+        isolate: ``False`` for a plain local kernel on purpose (``course check`` of one's own
+            work): no bubblewrap, no warning.
+        in_place: plain kernel only: work in ``workdir`` itself instead of a copy.
+
+    The kernel finds ``grader_files`` through ``course.protocol.GRADING_DIR_ENV``.
     """
 
     def __init__(self, workdir: Path | None, grader_files: Path | None, env: dict | None = None,
-                 limits: Limits | None = None, extra_ro: list | None = None, allow_unsandboxed: bool = False):
+                 limits: Limits | None = None, extra_ro: list | None = None, allow_unsandboxed: bool = False,
+                 isolate: bool = True, in_place: bool = False):
         self.limits = limits or Limits()
         self.workdir = Path(workdir) if workdir else None
         self.grader_files = Path(grader_files) if grader_files else None
         self.env = dict(env or {})
         self.extra_ro = [Path(p) for p in (extra_ro or []) if Path(p).exists()]
         self.allow_unsandboxed = allow_unsandboxed
+        self.isolate = isolate
+        self.in_place = in_place and not isolate
         self.warnings: list = []
         self.proc = None
         self.client = None
@@ -234,15 +242,15 @@ class SandboxKernel:
         ipc = self.scratch / "ipc"
         ipc.mkdir()
         is_root = os.geteuid() == 0
-        uid = 60000 + os.getpid() % 5000 if is_root else None
+        uid = 60000 + os.getpid() % 5000 if is_root and self.isolate else None
         self.uid = uid if bwrap_path() else None
         if self.uid is not None:
             _reap_uid(self.uid)  # a previous sandbox of this worker must be gone (RLIMIT_NPROC counts per user)
         if uid is not None:
             os.chown(ipc, uid, uid)
         bwrap = bwrap_path()
-        self.sandboxed = bwrap is not None and self._bwrap_works(bwrap)
-        if not self.sandboxed and not self.allow_unsandboxed:
+        self.sandboxed = self.isolate and bwrap is not None and self._bwrap_works(bwrap)
+        if self.isolate and not self.sandboxed and not self.allow_unsandboxed:
             raise SandboxUnavailable(
                 "bubblewrap (bwrap) is not installed or does not work here: install it "
                 "(Debian/Ubuntu: apt-get install bubblewrap) or pass --unsafe-no-sandbox to grade "
@@ -275,6 +283,8 @@ class SandboxKernel:
             env.update(HOME="/tmp", MPLCONFIGDIR="/tmp/.mpl", COURSE_WORKDIR=work_inside,
                        COURSE_KERNEL_CF="/ipc-cf/kernel.json", TMPDIR="/tmp", IPYTHONDIR="/tmp/.ipython",
                        JUPYTER_RUNTIME_DIR="/tmp/.jupyter", XDG_CACHE_HOME="/tmp/.cache")
+            if self.grader_files:
+                env[GRADING_DIR_ENV] = "/grader"
             setup = 'mkdir -p /tmp/work && { [ -d /submission ] && cp -r /submission/. /tmp/work/ 2>/dev/null; true; }'
             shell = f"{setup}; {watchdog} {kernel_cmd} & wait"
             cmd = [bwrap] + (["--die-with-parent"] if self.die_with_parent else [])
@@ -299,8 +309,6 @@ class SandboxKernel:
                 cmd += ["--ro-bind", str(root), str(root)]
             cmd += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(64 * 2**20),
                     "--tmpfs", "/dev/shm"]  # POSIX semaphores (joblib, multiprocessing)
-            import glob
-
             for device in sorted(glob.glob("/dev/nvidia*")) + sorted(glob.glob("/dev/dri/renderD*")):
                 cmd += ["--dev-bind", device, device]  # GPUs, where the grading machine has them
             cmd += ["--bind", str(ipc), "/ipc", "--ro-bind", str(self.scratch / "cf"), "/ipc-cf"]
@@ -320,23 +328,31 @@ class SandboxKernel:
                            "process limit counts all your processes and /ipc stays writable to it")
             cmd += self._prlimit_args() + ["sh", "-c", shell]
         else:
-            self._warn("NO SANDBOX: bubblewrap is unavailable; student code runs as the grader, with network access "
-                       "and the grader's files in view (--unsafe-no-sandbox)")
-            work = self.scratch / "work"
-            if self.workdir:
-                shutil.copytree(self.workdir, work)
+            if self.isolate:
+                self._warn("NO SANDBOX: bubblewrap is unavailable; student code runs as the grader, with network "
+                           "access and the grader's files in view (--unsafe-no-sandbox)")
+            if self.in_place and self.workdir:
+                work = self.workdir.resolve()
+                env.update(HOME=os.environ.get("HOME", str(work)))
             else:
-                work.mkdir()
-            env.update(COURSE_WORKDIR=str(work), COURSE_KERNEL_CF=str(kernel_cf), HOME=str(work))
+                work = self.scratch / "work"
+                if self.workdir:
+                    shutil.copytree(self.workdir, work)
+                else:
+                    work.mkdir()
+                env.update(HOME=str(work))
+            env.update(COURSE_WORKDIR=str(work), COURSE_KERNEL_CF=str(kernel_cf))
             if self.grader_files:
-                env["COURSE_GRADING_DIR"] = str(self.grader_files)
-            cmd = self._prlimit_args() + ["sh", "-c", f"{watchdog} {kernel_cmd} & wait"]
+                env[GRADING_DIR_ENV] = str(self.grader_files)
+            limits = self._prlimit_args() if self.isolate else []
+            cmd = limits + ["sh", "-c", f"{watchdog} {kernel_cmd} & wait"]
             env = {**os.environ, **env}
-        self.cgroup = _Cgroup(f"k{os.getpid()}-{uuid.uuid4().hex[:8]}", self.limits.memory_bytes, self.limits.processes)
-        if self.limits.memory_bytes and not self.cgroup.ok_memory:
+        self.cgroup = _Cgroup(f"k{os.getpid()}-{uuid.uuid4().hex[:8]}", self.limits.memory_bytes if self.isolate else None,
+                              self.limits.processes if self.isolate else None)
+        if self.isolate and self.limits.memory_bytes and not self.cgroup.ok_memory:
             self._warn_limit("no cgroup memory limit (cgroup file system not writable); the address-space "
                              "limit (RLIMIT_AS) alone bounds memory")
-        if self.limits.processes and not self.cgroup.ok_pids:
+        if self.isolate and self.limits.processes and not self.cgroup.ok_pids:
             self._warn_limit("no cgroup pids limit; the per-user process limit (RLIMIT_NPROC) alone bounds processes")
         # The kernel's own stdout/stderr (not a cell's: those go over iopub) is kept, capped, for errors.
         self.log_path = self.scratch / "kernel.log"
@@ -665,14 +681,3 @@ def _append_stream(outputs: list, name: str, text: str) -> None:
         outputs[-1]["text"] += text
     else:
         outputs.append({"output_type": "stream", "name": name, "text": text})
-
-
-def decode_payload_npz(b64: str):
-    """Returns the arrays of a base64 ``.npz`` (``allow_pickle=False``: never unpickles)."""
-    import io
-
-    import numpy as np
-
-    raw = base64.b64decode(b64.encode("ascii"), validate=True)
-    with np.load(io.BytesIO(raw), allow_pickle=False) as data:
-        return {k: data[k] for k in data.files}

@@ -1,34 +1,20 @@
-"""Running a notebook top to bottom in a fresh kernel (tests, reference builder, self-checks)."""
+"""Running a notebook top to bottom in a fresh kernel (the reference builder, tests, self-checks)."""
 
 import os
 import subprocess
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
 
-from course.notebooks import read_notebook
-
-
-@contextmanager
-def _environment(values: dict):
-    old = {k: os.environ.get(k) for k in values}
-    os.environ.update({k: str(v) for k, v in values.items()})
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+from course.protocol import PROFILE_ENV, RESULTS_FILE_ENV
+from grader.notebooks import read_notebook
 
 
 def execute_notebook(path: Path, profile: str = "quick", results_file: Path | None = None,
                      timeout: int = 1800, allow_errors: bool = False, workdir: Path | None = None,
                      on_cell_executed=None, quiet_kernel: bool = False) -> tuple[nbformat.NotebookNode, float]:
-    """Executes a notebook in its own folder with ``COURSE_PROFILE=profile``.
+    """Executes a notebook in its own folder with ``COURSE_PROFILE=profile`` (in the kernel's environment).
 
     Args:
         path: the notebook (not modified: the executed copy is returned).
@@ -49,14 +35,13 @@ def execute_notebook(path: Path, profile: str = "quick", results_file: Path | No
 
     path = Path(path).resolve()
     nb = read_notebook(path)
-    env = {"COURSE_PROFILE": profile, "TF_CPP_MIN_LOG_LEVEL": "2", "MPLBACKEND": "Agg"}
+    env = {**os.environ, PROFILE_ENV: profile, "TF_CPP_MIN_LOG_LEVEL": "2", "MPLBACKEND": "Agg"}
     if results_file is not None:
-        env["COURSE_RESULTS_FILE"] = str(Path(results_file).resolve())
+        env[RESULTS_FILE_ENV] = str(Path(results_file).resolve())
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
                             resources={"metadata": {"path": str(Path(workdir or path.parent).resolve())}})
     if on_cell_executed is not None:
         client.on_cell_executed = on_cell_executed
     start = time.monotonic()
-    with _environment(env):
-        client.execute(**({"stderr": subprocess.DEVNULL} if quiet_kernel else {}))
+    client.execute(env=env, **({"stderr": subprocess.DEVNULL} if quiet_kernel else {}))
     return nb, time.monotonic() - start

@@ -1,0 +1,20 @@
+"""The course's grader: everything that decides a score, apart from what a student's kernel imports.
+
+Modules, one step each (the kernel side of the protocol lives in ``course.protocol`` and
+``course.grading``; no module here is visible inside a grading sandbox):
+
+- ``grader.spec``             how a hidden check is written (``FunctionCheck``), loading a check file
+- ``grader.verify``           hidden-check inputs out, recorded outputs verified; in-process checks
+- ``grader.merge``            the merge rule: a submission's answers with the reference's test cells
+- ``grader.engine``           one notebook graded: merge, run, verify outside, score (the only engine)
+- ``grader.sandbox``          a Jupyter kernel in a bubblewrap sandbox, with limits
+- ``grader.timeouts``         time limits from the reference run
+- ``grader.autograde``        a folder of submissions: precheck, tasks, resumable results
+- ``grader.cluster``          grading on Dask (``LocalCluster`` or a scheduler)
+- ``grader.reports``          grades and cells CSVs, feedback pages, the summary
+- ``grader.check``            ``course check``: a notebook's tests, per test, for self-study
+- ``grader.release``          student notebooks from the sources, never overwriting a student's work
+- ``grader.notebooks``        reading, validating and cleaning ``.ipynb`` files
+- ``grader.execute``          a notebook top to bottom in a fresh kernel (references, tests)
+- ``grader.nbgrader_bridge``  nbgrader's config, API and gradebook
+"""
