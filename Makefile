@@ -55,6 +55,7 @@ lab: env data notebooks
 
 test: env data
 	bash tests/system_setup.sh
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=30 $(PYTEST_ARGS)
 
 test-fast: env data

@@ -10,7 +10,7 @@ overrides a folder or the database where it works elsewhere). Run nbgrader from 
 
 import os
 
-c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file
+c = get_config()  # provided by traitlets when nbgrader loads this file (see pyproject: F821)
 here = os.path.dirname(os.path.abspath(__file__))
 
 c.CourseDirectory.course_id = "dl-course"

@@ -54,7 +54,8 @@ TASK_SPLITS = {
     "dissimilar": {"A": [5, 7, 8, 9], "B": [0, 1, 2, 3, 4, 6]},  # footwear and bags | clothing
 }
 SPLIT_DESCRIPTIONS = {
-    "random": f"a random 5 + 5 split: np.random.default_rng({SPLIT_SEED}).permutation(10), last five = A, first five = B",
+    "random": f"a random 5 + 5 split: np.random.default_rng({SPLIT_SEED}).permutation(10), last five = A, "
+              "first five = B",
     "dissimilar": "footwear and bags (A) vs clothing (B)",
 }
 

@@ -39,7 +39,6 @@ import copy
 import importlib.util
 import json
 import linecache
-import re
 import signal
 import sys
 import time
@@ -130,7 +129,8 @@ def _mutations_of(node) -> list:
     elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         out.append(("sign flip", "-x -> x"))
     elif isinstance(node, ast.Constant) and type(node.value) is int:
-        out += [("off-by-one", f"{node.value} -> {node.value + 1}"), ("off-by-one", f"{node.value} -> {node.value - 1}")]
+        out += [("off-by-one", f"{node.value} -> {node.value + 1}"),
+                ("off-by-one", f"{node.value} -> {node.value - 1}")]
     elif isinstance(node, ast.Compare) and len(node.ops) == 1:
         swaps = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq,
                  ast.NotEq: ast.Eq}
@@ -241,7 +241,7 @@ def mutants(def_source: str, lines: set | None = None) -> list:
         new_tree = ast.fix_missing_locations(_Replace(target, replacement).visit(clone))
         try:
             source = ast.unparse(new_tree)
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - a mutant AST that cannot be unparsed is skipped
             continue
         line = getattr(node, "lineno", None)
         found.append((kind, f"{label} (line {line})" if line else label, source))
@@ -288,7 +288,7 @@ def survives(check, namespace: dict, name: str, source: str, timeout: float, tag
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
     try:
         exec(compile(source, filename, "exec"), ns)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - a mutant that does not even run is killed
         return False, f"does not compile: {exc}"
     import warnings
 
@@ -330,8 +330,8 @@ def changed_lines(original: str, mutant: str) -> str:
 
     before = ast.unparse(ast.parse(original)).splitlines()
     diff = list(difflib.ndiff(before, mutant.splitlines()))
-    added = [l[2:].strip() for l in diff if l.startswith("+ ")]
-    removed = [l[2:].strip() for l in diff if l.startswith("- ")]
+    added = [line[2:].strip() for line in diff if line.startswith("+ ")]
+    removed = [line[2:].strip() for line in diff if line.startswith("- ")]
     if added:
         return f"{' / '.join(removed)} -> {' / '.join(added)}"
     return "removed: " + " / ".join(removed)
@@ -425,12 +425,13 @@ def main(argv=None) -> int:
     for aid in ids:
         report = mutation_report(aid, args.functions, args.timeout, args.max_mutants)
         full[aid] = report
-        for name, r in report.items():
+        for r in report.values():
             if r["score"] < args.min_score or r["alternative_failures"]:
                 status = 1
     if args.json:
         args.json.write_text(json.dumps(full, indent=1))
-    low = [f"{a}/{n} ({r['score']} %)" for a, rep in full.items() for n, r in rep.items() if r["score"] < args.min_score]
+    low = [f"{a}/{n} ({r['score']} %)" for a, rep in full.items() for n, r in rep.items()
+           if r["score"] < args.min_score]
     print(f"functions below {args.min_score:g} %: {', '.join(low) if low else 'none'}")
     return status
 

@@ -21,7 +21,6 @@ import json
 import sys
 from pathlib import Path
 
-
 from course.paths import course_layout
 from grader.merge import hidden_calls, is_hidden_test
 from grader.notebooks import dumps, read_notebook, student_answer
@@ -190,7 +189,8 @@ FORK_BOMB = "\nimport os as _os\nwhile True:\n    _os.fork()\n"
 OS_EXIT = "\nimport os as _os\n_os._exit(0)\n"
 KILL_SELF = "\nimport os as _os, signal as _signal\n_os.kill(_os.getpid(), _signal.SIGKILL)\n"
 SYS_EXIT = "\nimport sys as _sys\n_sys.exit(0)\n"
-BIG_ALLOC = "\nimport numpy as _np\ntry:\n    _big = _np.ones(10 * 2**30 // 8)\nexcept MemoryError as _e:\n    print('MemoryError:', _e)\n"
+BIG_ALLOC = ("\nimport numpy as _np\ntry:\n    _big = _np.ones(10 * 2**30 // 8)\n"
+             "except MemoryError as _e:\n    print('MemoryError:', _e)\n")
 FILL_DISK = """
 import os as _os
 for _where in ("/tmp", ".", _os.path.expanduser("~"), "/ipc", "/grader", "/submission"):
@@ -374,7 +374,8 @@ def build_corpus(aid: str, out_root: Path, secrets: list | None = None, writable
     for cell in nb["cells"]:
         if cell["metadata"].get("nbgrader", {}).get("grade_id") in fl_tests:
             cell["source"] = 'print("Visible test passed.")\nprint("Hidden test passed.")'
-    add("edited_test_cells", nb, fn_only(FL), "FL not done, its test cells replaced by prints: the originals are graded")
+    add("edited_test_cells", nb, fn_only(FL),
+        "FL not done, its test cells replaced by prints: the originals are graded")
     nb = with_stub(FL)
     nb["cells"] = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") not in fl_tests]
     add("deleted_test_cells", nb, fn_only(FL), "FL not done, its test cells deleted: restored and graded")

@@ -15,6 +15,7 @@ import contextlib
 
 import numpy as np
 
+
 class CheckFailure(AssertionError):
     """A test's verdict: what was compared, the error, the target and a hint."""
 

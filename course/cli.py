@@ -138,7 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("autograde", help="grade a folder of submissions; write grades CSV and feedback",
                        description="Grades SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb, each in its own "
                                    "bubblewrap sandbox, hidden tests verified outside it; in parallel with --workers "
-                                   "or --scheduler; a rerun grades only what changed. Submissions are copied, never modified; a broken "
+                                   "or --scheduler; a rerun grades only what changed. Submissions are copied, "
+                                   "never modified; a broken "
                                    "one is reported and the others are graded. Exit status 1 when some "
                                    "submission could not be graded. Writes OUT/grades.csv (one row per "
                                    "submission), OUT/cells.csv (every test cell's score and failure message), "
@@ -189,12 +190,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="COURSE_PROFILE of the run (default: quick, for feedback in seconds)")
     p.add_argument("--timeout", type=float, metavar="SECONDS",
                    help="limit per cell in seconds (default: from the reference run, as course autograde)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar (none is shown unless stderr is a terminal)")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bar (none is shown unless stderr is a terminal)")
     p.set_defaults(func=_cmd_check)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # the grader's own TensorFlow (checks) logs no noise
     args = build_parser().parse_args(argv)
     return args.func(args)
 

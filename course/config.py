@@ -13,6 +13,7 @@ passes the profile as a parameter and runs a check's code inside ``using_profile
 import contextlib
 import contextvars
 import os
+
 from course.paths import data_dir, repo_root
 from course.protocol import PROFILE_ENV
 

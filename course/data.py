@@ -104,7 +104,8 @@ def locate_fashion_mnist(download: bool = True) -> Path:
         problems = _problems_in(folder)
         if not problems:
             if any(not p.endswith("no such folder") for p in report):
-                warnings.warn("Fashion-MNIST: using " + str(folder) + "; skipped:\n  " + "\n  ".join(report))
+                warnings.warn("Fashion-MNIST: using " + str(folder) + "; skipped:\n  " + "\n  ".join(report),
+                              stacklevel=2)
             return folder
         report += problems
     if download:

@@ -152,7 +152,7 @@ def _decode_keras(tree: dict, arrays: dict, depth: int):
             path.write_bytes(data.tobytes())
             try:
                 return keras.saving.load_model(path, safe_mode=True)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001 - whatever Keras raises on a student's model file, it is a verdict
                 raise CheckFailure(f"the returned Keras model could not be loaded by the grader "
                                    f"({type(exc).__name__}: {str(exc)[:200]}); custom layers or Lambda layers "
                                    "need registered classes") from None

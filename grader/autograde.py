@@ -101,7 +101,8 @@ def precheck(sub: Submission, layout: Layout) -> None:
             problems.append(f"{source.name}: {problem}")
     size = sum(p.stat().st_size for p in sub.folder.rglob("*") if p.is_file())
     if size > MAX_SUBMISSION_BYTES:
-        problems.append(f"the submission folder holds {size / 2**20:.0f} MB (at most {MAX_SUBMISSION_BYTES // 2**20} MB)")
+        problems.append(f"the submission folder holds {size / 2**20:.0f} MB "
+                        f"(at most {MAX_SUBMISSION_BYTES // 2**20} MB)")
     if problems:
         sub.status, sub.message = "error", "; ".join(problems)
 

@@ -156,20 +156,21 @@ def grade_notebook(student_nb, nb_name: str, assignment: str, workdir: Path, set
         scratch.chmod(0o755)
         grader_dir = scratch / "grader"
         grader_dir.mkdir()
-        checks, cases = _export_inputs(cells, settings, grader_dir) if settings.hidden else ({}, {})
+        checks, cases = _export_inputs(cells, settings, grader_dir, layout) if settings.hidden else ({}, {})
         for p in [grader_dir, *grader_dir.rglob("*")]:
             p.chmod(0o755 if p.is_dir() else 0o644)
         results, warnings_ = _run_cells(cells, workdir, grader_dir if settings.hidden else None, settings,
                                         scratch, on_cell)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    tests = _score(cells, results, nb_name, functions, checks, cases, settings.hidden)
+    with config.using_profile(settings.profile):  # a check's verify may read the profile, like its cases
+        tests = _score(cells, results, nb_name, functions, checks, cases, settings.hidden)
     cell_errors = _cell_errors(cells, results)
     executed = nbformat.v4.new_notebook(cells=cells, metadata=source_nb.metadata)
     return NotebookGrade(tests, notes, warnings_, executed, cell_errors)
 
 
-def _export_inputs(cells: list, settings: Settings, grader_dir: Path) -> tuple:
+def _export_inputs(cells: list, settings: Settings, grader_dir: Path, layout: Layout) -> tuple:
     """Loads the checks the test cells call and writes their inputs; returns ``(checks, cases)``."""
     from grader.spec import load_checks
     from grader.verify import export_check_inputs
@@ -179,7 +180,7 @@ def _export_inputs(cells: list, settings: Settings, grader_dir: Path) -> tuple:
     with config.using_profile(settings.profile):
         for check_aid, name in needed:
             if check_aid not in checks:
-                checks[check_aid] = load_checks(check_aid)
+                checks[check_aid] = load_checks(check_aid, layout.checks_dir)
             if name in checks[check_aid]:
                 cases[(check_aid, name)] = export_check_inputs(checks[check_aid][name], check_aid, name, grader_dir)
     return checks, cases

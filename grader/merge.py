@@ -72,7 +72,6 @@ def merge_with_source(student_nb, source_nb, release_nb=None) -> tuple:
                 if nbgrader_meta(c).get("grade_id")}
 
     seen, student_answer, order = set(), {}, []
-    labeled = []  # (student index, grade_id)
     items = []  # (kind, grade_id or None, cell)
     for cell in student_nb.cells:
         gid = nbgrader_meta(cell).get("grade_id")
@@ -91,7 +90,8 @@ def merge_with_source(student_nb, source_nb, release_nb=None) -> tuple:
                     notes.append(f"cell {gid} was turned into a {cell.cell_type} cell: restored as it was")
                 elif cell.source.strip() != released.get(gid, src.source).strip():
                     notes.append(f"cell {gid} was edited: the original was graded")
-                if nbgrader_meta(cell).get("points") != nbgrader_meta(src).get("points") and nbgrader_meta(src).get("grade"):
+                points_changed = nbgrader_meta(cell).get("points") != nbgrader_meta(src).get("points")
+                if points_changed and nbgrader_meta(src).get("grade"):
                     notes.append(f"cell {gid}: its points were changed; the original points count")
             items.append(("labeled", gid, cell))
             order.append(position[gid])
@@ -160,7 +160,8 @@ def is_released_hidden_test(source: str) -> bool:
 
 def answer_ids(nb) -> list:
     """The ``grade_id`` of every answer cell (a graded function's name), in order."""
-    return [nbgrader_meta(c)["grade_id"] for c in nb.cells if nbgrader_meta(c).get("solution") and nbgrader_meta(c).get("grade_id")]
+    return [nbgrader_meta(c)["grade_id"] for c in nb.cells
+            if nbgrader_meta(c).get("solution") and nbgrader_meta(c).get("grade_id")]
 
 
 def tested_function(grade_id: str, functions) -> str | None:

@@ -68,7 +68,8 @@ def _committed_sha256(layout: Layout, path: Path) -> str | None:
 def is_pristine(layout: Layout, path: Path, manifest: dict) -> bool:
     """Whether ``path`` holds exactly what ``release`` last wrote there (nobody worked in it)."""
     digest = _sha256(path)
-    key = path.resolve().relative_to(layout.root).as_posix() if path.resolve().is_relative_to(layout.root) else str(path)
+    where = path.resolve()
+    key = where.relative_to(layout.root).as_posix() if where.is_relative_to(layout.root) else str(path)
     if key in manifest:
         return manifest[key] == digest
     return digest == _committed_sha256(layout, path)

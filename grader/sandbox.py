@@ -347,7 +347,8 @@ class SandboxKernel:
             limits = self._prlimit_args() if self.isolate else []
             cmd = limits + ["sh", "-c", f"{watchdog} {kernel_cmd} & wait"]
             env = {**os.environ, **env}
-        self.cgroup = _Cgroup(f"k{os.getpid()}-{uuid.uuid4().hex[:8]}", self.limits.memory_bytes if self.isolate else None,
+        self.cgroup = _Cgroup(f"k{os.getpid()}-{uuid.uuid4().hex[:8]}",
+                              self.limits.memory_bytes if self.isolate else None,
                               self.limits.processes if self.isolate else None)
         if self.isolate and self.limits.memory_bytes and not self.cgroup.ok_memory:
             self._warn_limit("no cgroup memory limit (cgroup file system not writable); the address-space "
@@ -443,7 +444,7 @@ class SandboxKernel:
         if self.client is not None:
             try:
                 self.client.stop_channels()
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - shutting down: a channel already gone is fine
                 pass
             self.client = None
         if self.proc is not None and self.proc.poll() is None:
@@ -506,7 +507,8 @@ class SandboxKernel:
                 result.status = "died" if notebook_over else "timeout"
                 result.error = (f"the notebook exceeded its time limit of {self.limits.notebook_seconds:g} s"
                                 if notebook_over else
-                                f"the cell exceeded its time limit of {self.limits.cell_seconds:g} s and was interrupted")
+                                f"the cell exceeded its time limit of {self.limits.cell_seconds:g} s "
+                                "and was interrupted")
                 if notebook_over:
                     self.shutdown_kernel_only()
                     break
@@ -597,7 +599,7 @@ class SandboxKernel:
         try:  # no signal possible: ask the kernel on its control channel
             msg = self.client.session.msg("interrupt_request", content={})
             self.client.control_channel.send(msg)
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - best effort: the cell time limit then kills the kernel
             pass
 
     def _kernel_pid(self) -> int | None:

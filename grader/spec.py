@@ -62,7 +62,9 @@ class FunctionCheck:
 
 
 def checks_file(assignment_id: str, checks_dir: Path | None = None) -> Path:
-    """The check file of an assignment: in ``checks_dir``, ``$COURSE_CHECKS``, else the repository's."""
+    """The check file of an assignment: in ``checks_dir`` (the grader passes the repository's), else
+    ``$COURSE_CHECKS`` (how a kernel outside the grader is told, e.g. nowhere in a sandbox), else the
+    repository's."""
     folder = checks_dir or os.environ.get(CHECKS_ENV)
     if folder:
         return Path(folder) / f"{assignment_id}.py"

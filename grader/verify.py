@@ -119,7 +119,7 @@ def verify_recorded(check: FunctionCheck, cases: list, name: str, payload: dict 
                                f"expected {len(cases)} for {name!r}")
         try:
             arrays = protocol.unpack_arrays(payload.get("npz") or "")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - any malformed payload a kernel sent is a failed test
             raise CheckFailure(f"the recorded outputs could not be read ({type(exc).__name__})") from None
         for case, record in zip(cases, records):
             if not record.get("ok"):
@@ -147,7 +147,7 @@ def _python_source(cell_source: str) -> str:
         from IPython.core.inputtransformer2 import TransformerManager
 
         return TransformerManager().transform_cell(cell_source)
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - a cell IPython cannot transform is read as plain Python
         return cell_source
 
 

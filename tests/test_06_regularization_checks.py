@@ -3,7 +3,6 @@
 import os
 
 import keras
-import numpy as np
 import pytest
 
 from course.asserts import CheckFailure
@@ -82,7 +81,8 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     axes = tuple(range(x.ndim - 1))
     mean, var = x.mean(axis=axes), x.var(axis=axes)
     if bn_param["mode"] == "train":
-        bn_param["running_mean"] = momentum * bn_param.get("running_mean", np.zeros(x.shape[-1])) + (1 - momentum) * mean
+        previous_mean = bn_param.get("running_mean", np.zeros(x.shape[-1]))
+        bn_param["running_mean"] = momentum * previous_mean + (1 - momentum) * mean
         bn_param["running_var"] = momentum * bn_param.get("running_var", np.ones(x.shape[-1])) + (1 - momentum) * var
     std = np.sqrt(var + eps)
     x_hat = (x - mean) / std
@@ -127,9 +127,11 @@ def build_augmenter(seed=0):
 '''
 
 MUTANTS = {
-    "dropout_forward": [("scaled at test time", DROPOUT_SCALED_AT_TEST), ("keeps with p_drop", DROPOUT_KEEP_PROB_SWAPPED),
+    "dropout_forward": [("scaled at test time", DROPOUT_SCALED_AT_TEST),
+                        ("keeps with p_drop", DROPOUT_KEEP_PROB_SWAPPED),
                         ("ignores the seed", DROPOUT_FRESH_MASK_EACH_CALL)],
-    "dropout_backward": [("unscaled", DROPOUT_BACKWARD_UNSCALED), ("masks at test time", DROPOUT_BACKWARD_ALWAYS_MASKS)],
+    "dropout_backward": [("unscaled", DROPOUT_BACKWARD_UNSCALED),
+                         ("masks at test time", DROPOUT_BACKWARD_ALWAYS_MASKS)],
     "batchnorm_forward": [("batch statistics in inference", BN_BATCH_STATS_IN_INFERENCE)],
     "batchnorm_backward": [("no mean terms", BN_BACKWARD_NO_MEAN_TERMS), ("2-D only", BN_BACKWARD_2D_ONLY)],
     "build_augmenter": [("vertical flips", AUGMENTER_VERTICAL_FLIPS), ("identity", AUGMENTER_DOES_NOTHING),

@@ -1,7 +1,6 @@
 """The hidden checks of 07_keras_convnets pass the reference solution and reject typical mistakes."""
 
 import keras
-import numpy as np
 import pytest
 import tensorflow as tf
 
@@ -106,7 +105,8 @@ def class_model_image(model, class_index, steps=200, learning_rate=1.0, l2_reg=1
 
 MUTANTS = {
     "saliency_map": [("no absolute value", SALIENCY_NO_ABS), ("of the probabilities", SALIENCY_OF_PROBABILITIES),
-                     ("mean over channels", SALIENCY_MEAN_OVER_CHANNELS), ("predicted class", SALIENCY_PREDICTED_CLASS)],
+                     ("mean over channels", SALIENCY_MEAN_OVER_CHANNELS),
+                     ("predicted class", SALIENCY_PREDICTED_CLASS)],
     "class_model_image": [("no L2 penalty", CLASS_MODEL_NO_L2), ("descent", CLASS_MODEL_DESCENT),
                           ("softmax probability", CLASS_MODEL_PROBABILITY)],
 }

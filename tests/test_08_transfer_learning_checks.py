@@ -170,6 +170,8 @@ def test_hidden_check_rejects_mistake(name, mutant):
 
 def _experiment(variants, use_test=True):
     """A run_transfer_experiment whose (name, base, fine_tune) recipe can be changed."""
+    build_transfer_model = SOLUTION["build_transfer_model"]
+
     def run_transfer_experiment(base_a, base_b, data_b, layer_counts, epochs, seed=0):
         x_train, y_train, x_test, y_test = data_b
         out = {"BnB": {}, "AnB": {}, "AnB+": {}}
@@ -184,7 +186,6 @@ def _experiment(variants, use_test=True):
                 xs, ys = (x_test, y_test) if use_test else (x_train, y_train)
                 out[name][n] = float(model.evaluate(xs, ys, verbose=0)[1])
         return out
-    run_transfer_experiment.__globals__["build_transfer_model"] = SOLUTION["build_transfer_model"]
     return run_transfer_experiment
 
 

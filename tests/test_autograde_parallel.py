@@ -10,13 +10,13 @@ import time
 
 import pytest
 
-from helpers import ROOT
+from helpers import LAYOUT, ROOT
 
 # Grading tests check that no sandbox process outlives a run: they share one pytest-xdist
 # worker (make test runs --dist loadgroup), so no other grading runs beside them.
 pytestmark = pytest.mark.xdist_group("sandbox")
 
-SAMPLES = ROOT / "autograder" / "samples"
+SAMPLES = LAYOUT.samples_dir()
 
 
 def grade(subs, out, *extra, check=True):
@@ -73,8 +73,8 @@ def test_resume_after_kill_grades_only_what_is_missing_or_changed(tmp_path):
     first = {p: p.stat().st_mtime_ns for p in results.glob("*/*.json")}
     assert 1 <= len(first) < 3, f"kill -9 came too late or too early: {sorted(first)}"
     def sandbox_processes():
-        return [l for l in subprocess.run(["ps", "-eo", "uid"], capture_output=True, text=True).stdout.split()
-                if l.isdigit() and 60000 <= int(l) < 65000]
+        return [uid for uid in subprocess.run(["ps", "-eo", "uid"], capture_output=True, text=True).stdout.split()
+                if uid.isdigit() and 60000 <= int(uid) < 65000]
 
     # The kernel's pid namespace dies with bwrap; under load the teardown takes a few seconds.
     deadline = time.monotonic() + 30
@@ -86,7 +86,7 @@ def test_resume_after_kill_grades_only_what_is_missing_or_changed(tmp_path):
     assert f"resuming: {len(first)} submission(s) already graded" in run.stdout
     assert all(p.stat().st_mtime_ns == t for p, t in first.items()), "a finished submission was graded again"
     scores = {r["student"]: float(r["score"]) for r in csv.DictReader(open(out / "grades.csv"))}
-    assert scores == {"correct": 21.0, "untouched": 0.0, "visible_only": 15.0}
+    assert scores == {"correct": 21.0, "untouched": 0.0, "visible_only": 13.0}
 
     # change one submission: only it is graded again
     nb = subs / "untouched" / "01_knn" / "01_knn.ipynb"
@@ -96,7 +96,8 @@ def test_resume_after_kill_grades_only_what_is_missing_or_changed(tmp_path):
     assert "resuming: 2 submission(s) already graded" in run.stdout
     rows = {r["student"]: r for r in csv.DictReader(open(out / "grades.csv"))}
     assert rows["untouched"]["status"] == "graded" and float(rows["untouched"]["score"]) == 0.0
-    assert "(unchanged, not regraded)" not in [l for l in run.stdout.splitlines() if l.startswith("untouched")][0]
+    untouched = [line for line in run.stdout.splitlines() if line.startswith("untouched")][0]
+    assert "(unchanged, not regraded)" not in untouched
 
 
 @pytest.mark.slow

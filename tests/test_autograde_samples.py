@@ -10,7 +10,7 @@ import pytest
 
 from autograder import build_samples
 from grader.check import check_notebook
-from helpers import ROOT
+from helpers import LAYOUT, ROOT
 
 # Grading tests check that no sandbox process outlives a run: they share one pytest-xdist
 # worker (make test runs --dist loadgroup), so no other grading runs beside them.
@@ -30,7 +30,7 @@ def test_samples_match_their_builder():
 @pytest.mark.slow
 @pytest.mark.parametrize("aid", SPEC_IDS)
 def test_autograde_gives_each_sample_its_expected_score(aid, tmp_path):
-    samples = ROOT / "autograder" / "samples" / aid
+    samples = LAYOUT.samples_dir(aid)
     before = _digest(samples)
     out = tmp_path / "out"
     run = subprocess.run([sys.executable, "-m", "course.cli", "autograde", str(samples), "--out", str(out),

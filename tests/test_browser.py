@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 
 from grader.notebooks import grade_cells, read_notebook, student_answer
-from helpers import ROOT
+from helpers import LAYOUT, ROOT
 
 CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))  # Debian's; Playwright's download is not used
 ARTIFACTS = ROOT / "artifacts" / "browser"
@@ -53,7 +53,7 @@ OTHER_ANSWERS = ["compute_distances_one_loop", "compute_distances_no_loops", "co
 def _skip_loudly(reason: str):
     message = f"BROWSER TEST SKIPPED: {reason}"
     print("\n" + "!" * len(message) + "\n" + message + "\n" + "!" * len(message), file=sys.stderr)
-    warnings.warn(message)
+    warnings.warn(message, stacklevel=2)
     pytest.skip(message)
 
 
@@ -64,7 +64,7 @@ def _free_port() -> int:
 
 
 def _solution_answer(grade_id: str) -> str:
-    cell = grade_cells(read_notebook(ROOT / "solutions" / "01_knn" / "01_knn.ipynb"))[grade_id]
+    cell = grade_cells(read_notebook(LAYOUT.source_notebook("01_knn", "01_knn.ipynb")))[grade_id]
     return student_answer(cell.source).rstrip("\n")
 
 
@@ -84,7 +84,7 @@ def lab(tmp_path_factory):
     course.mkdir()
     for name in ["notebooks", "solutions"]:
         shutil.copytree(ROOT / name, course / name)
-    shutil.copy(ROOT / "nbgrader_config.py", course)
+    shutil.copy(LAYOUT.nbgrader_config, course)
     (course / "grading").mkdir()
     # An exchange, as the README tells an instructor to configure on a JupyterHub.
     (tmp / "exchange").mkdir()
@@ -264,7 +264,7 @@ def test_student_runs_cells_types_an_answer_and_validates(page, lab):
     # The browser saved the student's work in the temporary copy, never in the repository.
     saved = read_notebook(lab["course"] / "notebooks" / "01_knn" / "01_knn.ipynb")
     assert "typed in the browser test" in grade_cells(saved)["compute_distances_two_loops"].source
-    assert "typed in the browser test" not in (ROOT / "notebooks" / "01_knn" / "01_knn.ipynb").read_text()
+    assert "typed in the browser test" not in (LAYOUT.release_notebook("01_knn", "01_knn.ipynb")).read_text()
 
 
 @pytest.mark.slow

@@ -16,9 +16,9 @@ import pytest
 
 from grader.merge import is_released_hidden_test, merge_with_source
 from grader.notebooks import grade_cells, read_notebook
-from helpers import ROOT
+from helpers import LAYOUT, ROOT
 
-SAMPLES = ROOT / "autograder" / "samples" / "01_knn"
+SAMPLES = LAYOUT.samples_dir("01_knn")
 VISIBLE = ["compute_distances_two_loops_by_hand", "compute_distances_one_loop_agrees_with_two_loops",
            "compute_distances_no_loops_agrees_with_two_loops", "compute_distances_l1_by_hand",
            "predict_labels_small_vote", "cross_validate_k_structure"]
@@ -100,14 +100,14 @@ def test_check_reports_a_broken_notebook_with_exit_code_2(tmp_path):
 def test_hidden_needs_the_instructor_notebook(tmp_path):
     nb = tmp_path / "99_nothing" / "99_nothing.ipynb"
     nb.parent.mkdir()
-    nb.write_text((ROOT / "notebooks" / "01_knn" / "01_knn.ipynb").read_text())
+    nb.write_text((LAYOUT.release_notebook("01_knn", "01_knn.ipynb")).read_text())
     run, _ = course_check("--hidden", nb)
     assert run.returncode == 2 and "--assignment" in run.stderr
 
 
 def test_instructor_tests_replace_edited_and_restore_deleted_test_cells():
-    student = read_notebook(ROOT / "notebooks" / "01_knn" / "01_knn.ipynb")
-    source = read_notebook(ROOT / "solutions" / "01_knn" / "01_knn.ipynb")
+    student = read_notebook(LAYOUT.release_notebook("01_knn", "01_knn.ipynb"))
+    source = read_notebook(LAYOUT.source_notebook("01_knn", "01_knn.ipynb"))
     cells = grade_cells(student)
     cells["predict_labels_small_vote"].source = "pass  # the student made the test trivial"
     student.cells.remove(cells["cross_validate_k_matches_reference"])
@@ -123,7 +123,7 @@ def test_instructor_tests_replace_edited_and_restore_deleted_test_cells():
 
 
 def test_released_hidden_tests_are_recognised_as_docstring_only():
-    student = grade_cells(read_notebook(ROOT / "notebooks" / "01_knn" / "01_knn.ipynb"))
+    student = grade_cells(read_notebook(LAYOUT.release_notebook("01_knn", "01_knn.ipynb")))
     assert {g for g in VISIBLE + HIDDEN if is_released_hidden_test(student[g].source)} == set(HIDDEN)
 
 

@@ -20,7 +20,8 @@ def test_help_is_complete(args):
 
 
 def test_data_where_reports_the_verified_folder():
-    out = subprocess.run([sys.executable, "-m", "course.cli", "data", "where"], cwd=ROOT, capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-m", "course.cli", "data", "where"], cwd=ROOT, capture_output=True,
+                         text=True)
     assert out.returncode == 0 and "SHA-256 verified" in out.stdout
 
 

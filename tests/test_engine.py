@@ -2,8 +2,8 @@
 
 import pytest
 
-from grader.engine import Verdict, _confirm_visible
 from grader import merge
+from grader.engine import Verdict, _confirm_visible
 from grader.merge import answer_ids, is_hidden_test, is_test_cell, nbgrader_meta
 from grader.notebooks import read_notebook
 from helpers import LAYOUT
@@ -56,7 +56,8 @@ def test_every_visible_test_has_a_hidden_test_of_its_function_to_confirm_it(aid)
         nb = read_notebook(path)
         functions = answer_ids(nb)
         tests = [c for c in nb.cells if is_test_cell(c)]
-        with_hidden = {merge.tested_function(nbgrader_meta(c)["grade_id"], functions) for c in tests if is_hidden_test(c.source)}
+        with_hidden = {merge.tested_function(nbgrader_meta(c)["grade_id"], functions)
+                       for c in tests if is_hidden_test(c.source)}
         for cell in tests:
             gid = nbgrader_meta(cell)["grade_id"]
             function = merge.tested_function(gid, functions)

@@ -12,13 +12,13 @@ import shutil
 import pytest
 
 from grader.autograde import autograde
-from helpers import ROOT
+from helpers import LAYOUT
 
 # Grading tests check that no sandbox process outlives a run: they share one pytest-xdist
 # worker (make test runs --dist loadgroup), so no other grading runs beside them.
 pytestmark = pytest.mark.xdist_group("sandbox")
 
-SAMPLE = ROOT / "autograder" / "samples" / "01_knn" / "visible_only"
+SAMPLE = LAYOUT.samples_dir("01_knn") / "visible_only"
 
 
 def _text(path) -> str:

@@ -12,7 +12,8 @@ def test_assert_close_message_says_what_error_target_and_hint():
     with pytest.raises(CheckFailure) as info:
         assert_close([1.0, 2.0], [1.0, 2.5], what="dW", compared_with="tf.GradientTape", tol=1e-8, hint="look at reg")
     message = str(info.value)
-    for part in ("dW", "tf.GradientTape", "relative error 1.11e-01", "target < 1e-08", "index (1,)", "Hint: look at reg"):
+    for part in ("dW", "tf.GradientTape", "relative error 1.11e-01", "target < 1e-08", "index (1,)",
+                 "Hint: look at reg"):
         assert part in message
 
 

@@ -7,15 +7,13 @@ mutants, and every alternative correct implementation must pass. The full run is
 """
 
 import os
-import sys
 
 import pytest
 
-from helpers import ROOT
-
 from autograder import mutation_test
+from helpers import LAYOUT
 
-IDS = sorted(p.stem for p in (ROOT / "autograder" / "checks").glob("*.py"))
+IDS = sorted(p.stem for p in LAYOUT.checks_dir.glob("*.py"))
 
 
 # The function checked per assignment when it is not the first one in CHECKS: 07's first,

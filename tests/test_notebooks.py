@@ -4,7 +4,7 @@ import nbformat
 import pytest
 
 from grader.notebooks import NotebookError, clean_notebook, cleanliness_problems, dumps, read_notebook
-from helpers import ROOT
+from helpers import LAYOUT, ROOT
 
 
 def test_read_notebook_explains_each_kind_of_broken_file(tmp_path):
@@ -45,5 +45,5 @@ def test_committed_notebooks_are_clean(folder):
 
 
 def test_dumps_is_stable():
-    path = next((ROOT / "solutions").glob("*/*.ipynb"))
+    path = next((LAYOUT.solutions).glob("*/*.ipynb"))
     assert dumps(read_notebook(path)) == path.read_text()

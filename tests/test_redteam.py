@@ -22,9 +22,8 @@ import sys
 
 import pytest
 
-from helpers import ROOT
-
 from autograder import redteam
+from helpers import LAYOUT, ROOT
 
 # Grading tests check that no sandbox process outlives a run: they share one pytest-xdist
 # worker (make test runs --dist loadgroup), so no other grading runs beside them.
@@ -57,13 +56,13 @@ def sandbox_processes():
 def graded(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("redteam")
     corpus, out = tmp / "submissions", tmp / "out"
-    secrets = [str(ROOT / "autograder" / "checks" / f"{AID}.py"), str(ROOT / "autograder" / "references"),
-               str(ROOT / "solutions"), str(ROOT / "nbgrader_config.py"), str(out / "work" / "gradebook.db"),
-               str(out), str(corpus / "correct"), str(corpus) + "/*/*/*.ipynb", str(ROOT / "autograder" / "samples")]
+    secrets = [str(LAYOUT.checks_file(AID)), str(LAYOUT.references_dir),
+               str(LAYOUT.solutions), str(LAYOUT.nbgrader_config), str(out / "work" / "gradebook.db"),
+               str(out), str(corpus / "correct"), str(corpus) + "/*/*/*.ipynb", str(LAYOUT.samples_dir())]
     writable = [str(out / "work" / "gradebook.db"), str(out / "grades.csv"),
-                str(ROOT / "autograder" / "checks" / f"{AID}.py"), str(corpus / "correct" / AID / "x.txt")]
+                str(LAYOUT.checks_file(AID)), str(corpus / "correct" / AID / "x.txt")]
     cases = redteam.build_corpus(AID, corpus, secrets=secrets, writable=writable)
-    watched = [ROOT / d for d in ("autograder", "solutions", "notebooks", "course")] + [corpus]
+    watched = [ROOT / d for d in ("autograder", "solutions", "notebooks", "course", "grader")] + [corpus]
     before = {str(d): digest(d) for d in watched}
     run = subprocess.run([sys.executable, "-m", "course.cli", "autograde", str(corpus), "--out", str(out),
                           "--profile", "quick", "--no-progress", "--workers", "2", "--cell-timeout", "20"],
@@ -111,7 +110,7 @@ def test_nothing_leaks_and_nothing_outside_changes(graded):
             nb = json.loads((graded["out"] / "work" / "autograded" / name / AID / f"{AID}.ipynb").read_text())
             texts = [o.get("text", "") for c in nb["cells"] for o in c.get("outputs", [])]
             printed = "".join(t if isinstance(t, str) else "".join(t) for t in texts)
-            assert "LEAK" not in printed, f"{name}: {[l for l in printed.splitlines() if 'LEAK' in l]}"
+            assert "LEAK" not in printed, f"{name}: {[line for line in printed.splitlines() if 'LEAK' in line]}"
             assert "cannot" in printed or "no connection" in printed, f"{name}: the attack did not run"
         if case.get("max_feedback_bytes"):
             html_file = graded["out"] / "feedback" / name / AID / f"{AID}.html"
@@ -122,16 +121,16 @@ def test_nothing_leaks_and_nothing_outside_changes(graded):
 
 @pytest.mark.slow
 def test_feedback_names_failed_hidden_tests_and_keeps_the_secrets(graded):
-    check_source = (ROOT / "autograder" / "checks" / f"{AID}.py").read_text()
-    secret_lines = [l.strip() for l in check_source.splitlines() if len(l.strip()) > 25 and not l.strip().startswith(
-        ("#", '"', "'", "hint=", "raise", "f\"", "Case(")) and "hint" not in l]
+    check_source = LAYOUT.checks_file(AID).read_text()
+    secret_lines = [line.strip() for line in check_source.splitlines() if len(line.strip()) > 25 and not
+                    line.strip().startswith(("#", '"', "'", "hint=", "raise", "f\"", "Case(")) and "hint" not in line]
     checked = 0
     for name, case in graded["cases"].items():
         if case["status"] != "graded":
             continue
         text = html.unescape((graded["out"] / "feedback" / name / AID / f"{AID}.html").read_text())
         assert "BEGIN HIDDEN TESTS" not in text and "run_hidden_check(" not in text, name
-        leaked = [l for l in secret_lines if l in text]
+        leaked = [line for line in secret_lines if line in text]
         assert not leaked, f"{name}: feedback shows the check's code: {leaked[:3]}"
         for gid, row in graded["cells"].get(name, {}).items():
             if float(row["score"]) < float(row["max_score"]):

@@ -11,12 +11,12 @@ import pytest
 from course.paths import course_layout
 from grader.notebooks import read_notebook
 from grader.release import release_differences
-from helpers import ROOT
+from helpers import LAYOUT, ROOT
 
 
 def test_every_assignment_has_a_student_notebook():
     for aid in course_layout().assignment_ids():
-        assert (ROOT / "notebooks" / aid / f"{aid}.ipynb").is_file(), f"run `course release {aid}`"
+        assert (LAYOUT.release_notebook(aid, f"{aid}.ipynb")).is_file(), f"run `course release {aid}`"
 
 
 def test_student_notebooks_match_release():
@@ -25,7 +25,7 @@ def test_student_notebooks_match_release():
 
 
 def test_student_notebooks_hold_no_solutions_or_hidden_tests():
-    for path in sorted((ROOT / "notebooks").glob("*/*.ipynb")):
+    for path in sorted(LAYOUT.notebooks.glob("*/*.ipynb")):
         text = "\n".join(c.source for c in read_notebook(path).cells)
         for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "run_hidden_check("):
             assert marker not in text, f"{path} contains {marker!r}"
@@ -48,9 +48,10 @@ def _course_copy(tmp_path, git: bool = False):
     root = tmp_path / "course"
     for rel in ("solutions/01_knn", "notebooks/01_knn"):
         shutil.copytree(ROOT / rel, root / rel)
-    shutil.copy(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
+    shutil.copy(LAYOUT.nbgrader_config, root / "nbgrader_config.py")
     if git:
-        for args in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"]):
+        commit = ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"]
+        for args in (["init", "-q"], ["add", "-A"], commit):
             subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
     return root
 

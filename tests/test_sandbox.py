@@ -16,7 +16,7 @@ from grader.notebooks import read_notebook
 from grader.sandbox import Limits, SandboxKernel
 from grader.spec import FunctionCheck
 from grader.verify import export_check_inputs, notebook_function_source, run_check, verify_recorded
-from helpers import ROOT
+from helpers import LAYOUT, ROOT
 
 # Grading tests check that no sandbox process outlives a run: they share one pytest-xdist
 # worker (make test runs --dist loadgroup), so no other grading runs beside them.
@@ -128,11 +128,11 @@ def test_hidden_calls_are_found():
 
 
 def _student():
-    return read_notebook(ROOT / "notebooks" / "01_knn" / "01_knn.ipynb")
+    return read_notebook(LAYOUT.release_notebook("01_knn", "01_knn.ipynb"))
 
 
 def _source():
-    return read_notebook(ROOT / "solutions" / "01_knn" / "01_knn.ipynb")
+    return read_notebook(LAYOUT.source_notebook("01_knn", "01_knn.ipynb"))
 
 
 def _ids(cells):
@@ -211,7 +211,8 @@ def test_serialize_hook_gives_verify_plain_data_in_both_modes(tmp_path):
     seen = []
     check = FunctionCheck(cases=lambda: [Case("w=3", (3.0,))],
                           verify=lambda case, out: seen.append(out) or assert_close(
-                              out["predictions"], np.arange(4.0) * 3, what="predictions", compared_with="3x", tol=1e-12),
+                              out["predictions"], np.arange(4.0) * 3, what="predictions", compared_with="3x",
+                              tol=1e-12),
                           serialize=lambda model: {"predictions": model.predict(np.arange(4.0))})
     assert run_check(check, Model, "build") == 1
     with pytest.raises(CheckFailure, match="cannot read"):

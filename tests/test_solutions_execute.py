@@ -5,9 +5,9 @@ import math
 
 import pytest
 
-from grader.execute import execute_notebook
 from course.paths import course_layout
-from helpers import ROOT
+from grader.execute import execute_notebook
+from helpers import LAYOUT
 
 # Results that depend on the machine (timings) are reported, not compared.
 MACHINE_DEPENDENT = ("speedup_", "seconds", "time_")
@@ -70,7 +70,8 @@ def _compare(key, got, want, tol, path=""):
         for i, (g, w) in enumerate(zip(got, want)):
             _compare(f"[{i}]", g, w, tol, where)
     elif isinstance(want, (int, float)) and not isinstance(want, bool):
-        assert math.isclose(got, want, rel_tol=0, abs_tol=tol or 1e-12), f"{where}: {got} vs reference {want} (tol {tol})"
+        assert math.isclose(got, want, rel_tol=0, abs_tol=tol or 1e-12), \
+            f"{where}: {got} vs reference {want} (tol {tol})"
     else:
         assert got == want, f"{where}: {got!r} vs reference {want!r}"
 
@@ -79,12 +80,12 @@ def _compare(key, got, want, tol, path=""):
 @pytest.mark.parametrize("aid", course_layout().assignment_ids())
 def test_solution_runs_in_quick_profile_and_matches_reference(aid, tmp_path):
     results_file = tmp_path / "results.json"
-    nb, seconds = execute_notebook(ROOT / "solutions" / aid / f"{aid}.ipynb", profile="quick",
+    nb, seconds = execute_notebook(LAYOUT.source_notebook(aid, f"{aid}.ipynb"), profile="quick",
                                    results_file=results_file)
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors, errors[0]
     got = json.loads(results_file.read_text())
-    reference = json.loads((ROOT / "autograder" / "references" / f"{aid}.json").read_text())
+    reference = json.loads(LAYOUT.references_file(aid).read_text())
     want = reference["profiles"]["quick"]["results"]
     assert set(got) == set(want), "the notebook records other results than the reference: rebuild references"
     for key, value in want.items():

@@ -13,10 +13,8 @@ wall-clock time of each forward pass and the ratios im2col / naive and im2col / 
 import argparse
 import os
 import platform
-import re
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 

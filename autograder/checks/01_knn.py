@@ -8,7 +8,6 @@ Tolerances:
 - labels and fold accuracies are compared exactly (the inputs have no distance ties).
 """
 
-import ast
 
 import numpy as np
 from scipy.spatial.distance import cdist
@@ -22,7 +21,7 @@ from grader.spec import Case, FunctionCheck
 
 def _distance_cases() -> list:
     rng = np.random.default_rng(20240131)
-    pixels = lambda n, d: rng.integers(0, 256, size=(n, d)).astype(np.float64)  # noqa: E731
+    pixels = lambda n, d: rng.integers(0, 256, size=(n, d)).astype(np.float64)
     return [
         Case("7 training x 3 test points, D=5", (rng.normal(size=(7, 5)), rng.normal(size=(3, 5)))),
         Case("a single test point, 20 training points of 784 pixels", (pixels(20, 784), pixels(1, 784))),

@@ -15,13 +15,11 @@ Tolerances:
 - the trained classifier: validation accuracy within ``BAND`` of the reference (see ``_verify_training``).
 """
 
-import ast
-import textwrap
 
 import numpy as np
 
-from course.tfquiet import import_tensorflow, silenced_stderr
 from course.asserts import CheckFailure, assert_close, assert_equal, assert_shape, assert_true
+from course.tfquiet import import_tensorflow, silenced_stderr
 from grader.source_rules import loop_nodes, names_used, parse_function
 from grader.spec import Case, FunctionCheck
 
@@ -144,7 +142,8 @@ def _verify_loss(reference, kind: str):
             grad_hint = "dW misses the gradient of the regularization term, 2 * reg * W"
         elif reg and np.allclose(dW, want_dW - reg * W, rtol=1e-7, atol=1e-12):
             grad_hint = "the gradient of reg * sum(W * W) is 2 * reg * W, not reg * W"
-        elif X.shape[0] > 1 and np.allclose(dW, (want_dW - 2 * reg * W) * X.shape[0] + 2 * reg * W, rtol=1e-7, atol=1e-12):
+        elif X.shape[0] > 1 and np.allclose(dW, (want_dW - 2 * reg * W) * X.shape[0] + 2 * reg * W,
+                                            rtol=1e-7, atol=1e-12):
             grad_hint = "divide the data gradient by N"
         elif np.allclose(dW[:-1], want_dW[:-1], rtol=1e-7, atol=1e-12):
             grad_hint = "dW differs only in the last row: the bias row (the column of ones in X)"
@@ -225,7 +224,7 @@ def training_data():
 
         split = data.fashion_mnist_split(num_train=TRAIN_SETTING["num_train"], num_val=TRAIN_SETTING["num_val"],
                                          num_test=0, seed=0)
-        flat = lambda x: x.reshape(len(x), -1).astype(np.float64) / 255.0  # noqa: E731
+        flat = lambda x: x.reshape(len(x), -1).astype(np.float64) / 255.0
         X_tr, X_va = flat(split.x_train), flat(split.x_val)
         mean = X_tr.mean(axis=0)
         _DATA.update(X_train=_with_bias(X_tr - mean), y_train=split.y_train,
@@ -245,7 +244,8 @@ def reference_accuracy() -> float:
 
 def _training_cases() -> list:
     s = TRAIN_SETTING
-    return [Case(f"softmax training on {s['num_train']} Fashion-MNIST images, {s['num_iters']} steps, grader's seed #{i + 1}",
+    return [Case(f"softmax training on {s['num_train']} Fashion-MNIST images, {s['num_iters']} steps, "
+                 f"grader's seed #{i + 1}",
                  kwargs=dict(learning_rate=s["learning_rate"], reg=s["reg"], num_iters=s["num_iters"],
                              batch_size=s["batch_size"], seed=seed))
             for i, seed in enumerate(GRADER_SEEDS)] + [_trace_case()]
@@ -302,7 +302,8 @@ def _verify_trace(case: Case, out) -> None:
         assert_close(following, Ws[t] - lr * dWs[t], what=f"W after step {t}", tol=1e-12,
                      compared_with="W - learning_rate * dW with the dW that loss_fn returned at that step",
                      hint="one plain SGD step per iteration: W -= learning_rate * dW (use the learning_rate argument)")
-    assert_close(history, losses, what="loss_history", tol=1e-12, compared_with="the loss loss_fn returned at each step",
+    assert_close(history, losses, what="loss_history", tol=1e-12,
+                 compared_with="the loss loss_fn returned at each step",
                  hint="append the loss of each step's minibatch")
 
 

@@ -14,8 +14,8 @@ The trained network: validation accuracy within ``BAND`` of the reference (see `
 
 import numpy as np
 
-from course.tfquiet import import_tensorflow, silenced_stderr
 from course.asserts import CheckFailure, assert_close, assert_shape, assert_true
+from course.tfquiet import import_tensorflow, silenced_stderr
 from grader.spec import Case, FunctionCheck
 
 ASSIGNMENT = "03_backprop"
@@ -68,7 +68,8 @@ def _forward_cache(fn, forward_name, *args):
     try:
         out = forward(*args)
     except NotImplementedError:
-        raise CheckFailure(f"{fn.__name__} needs the cache of your {forward_name}, which is not implemented yet") from None
+        raise CheckFailure(
+            f"{fn.__name__} needs the cache of your {forward_name}, which is not implemented yet") from None
     return _pair(out, forward_name, "out", "cache")[1]
 
 
@@ -301,7 +302,8 @@ def _verify_net(case: Case, out) -> None:
     assert_close(float(np.asarray(loss).reshape(())), float(want), what="loss", compared_with="TensorFlow in float64",
                  tol=VALUE_TOL, hint=hint)
     assert_true(isinstance(grads, dict) and set(names) <= set(grads),
-                f"grads must be a dict with keys W1, b1, W2, b2; got {sorted(grads) if isinstance(grads, dict) else type(grads).__name__}")
+                "grads must be a dict with keys W1, b1, W2, b2; got "
+                f"{sorted(grads) if isinstance(grads, dict) else type(grads).__name__}")
     for name, g in zip(names, wgrads):
         ghint = {"W1": "dW1 = X.T @ (dhidden where the hidden pre-activation > 0) + 2 * reg * W1",
                  "b1": "db1 sums the gradient after the ReLU over the examples (no regularization)",
@@ -333,7 +335,7 @@ def training_data():
 
         split = data.fashion_mnist_split(num_train=TRAIN_SETTING["num_train"], num_val=TRAIN_SETTING["num_val"],
                                          num_test=0, seed=0)
-        flat = lambda x: x.reshape(len(x), -1).astype(np.float64) / 255.0  # noqa: E731
+        flat = lambda x: x.reshape(len(x), -1).astype(np.float64) / 255.0
         X_tr, X_va = flat(split.x_train), flat(split.x_val)
         mean = X_tr.mean(axis=0)
         _DATA.update(X_train=X_tr - mean, y_train=split.y_train, X_val=X_va - mean, y_val=split.y_val)

@@ -103,7 +103,8 @@ def _verify_rule(make_optimizer, keras_name: str, hint: str):
                 raise CheckFailure(
                     f"w - w0 after step {t + 1}: compared with {keras_name}, relative error {err:.2e} "
                     f"(target < {TOL:.0e}); worst at index {idx}: got {moved[t][idx]:.6g}, expected "
-                    f"{expected_moved[t][idx]:.6g}\nHint: {hint}" + (" (already the first step differs)" if t == 0 else ""))
+                    f"{expected_moved[t][idx]:.6g}\nHint: {hint}"
+                    + (" (already the first step differs)" if t == 0 else ""))
     return verify
 
 
@@ -151,7 +152,8 @@ SGD_CASES = [("the default config (config=None)", (4, 3), 1.0, None),
 MOMENTUM_CASES = [("the default config (config=None)", (4, 3), 1.0, None),
                   ("learning rate 0.05, momentum 0.5", (7,), 1.0, {"learning_rate": 0.05, "momentum": 0.5}),
                   ("learning rate 0.01, momentum 0.99", (3, 5), 2.0, {"learning_rate": 0.01, "momentum": 0.99}),
-                  ("learning rate 0.2, momentum 0.9, 3-d weights", (2, 2, 3), 0.1, {"learning_rate": 0.2, "momentum": 0.9})]
+                  ("learning rate 0.2, momentum 0.9, 3-d weights", (2, 2, 3), 0.1,
+                   {"learning_rate": 0.2, "momentum": 0.9})]
 ADAGRAD_CASES = [("the default config (config=None)", (4, 3), 1.0, None),
                  ("learning rate 0.1", (7,), 1.0, {"learning_rate": 0.1}),
                  ("gradients of size 1e-4", (3, 5), 1e-4, {"learning_rate": 0.01}),
@@ -172,7 +174,8 @@ ADAM_CASES = [("the default config (config=None)", (4, 3), 1.0, None),
 
 
 def _rule_check(cases, make_optimizer, keras_name, hint):
-    return FunctionCheck(cases=_rule_cases(cases), verify=_verify_rule(make_optimizer, keras_name, hint), call=_run_rule)
+    return FunctionCheck(cases=_rule_cases(cases), verify=_verify_rule(make_optimizer, keras_name, hint),
+                         call=_run_rule)
 
 
 # --------------------------------------------------------------------------- schedules
@@ -302,7 +305,8 @@ CHECKS = {
         "initial_lr * decay_rate ** (step / decay_steps), with a real (not integer) exponent")),
     "cosine_decay": FunctionCheck(cases=_schedule_cases(COS_ROWS), verify=_verify_schedule(
         _keras_cosine, "keras.optimizers.schedules.CosineDecay",
-        "clip the step at decay_steps, then initial_lr * ((1 - alpha) * 0.5 * (1 + cos(pi * step / decay_steps)) + alpha)")),
+        "clip the step at decay_steps, then "
+        "initial_lr * ((1 - alpha) * 0.5 * (1 + cos(pi * step / decay_steps)) + alpha)")),
     "xavier_init": FunctionCheck(cases=_init_cases, verify=_verify_init(1.0, "Xavier"), call=_init_call),
     "he_init": FunctionCheck(cases=_init_cases, verify=_verify_init(2.0, "He"), call=_init_call),
 }

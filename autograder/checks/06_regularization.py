@@ -17,8 +17,8 @@ Tolerances:
 
 import numpy as np
 
-from course.config import by_profile
 from course.asserts import CheckFailure, assert_close, assert_shape, assert_true
+from course.config import by_profile
 from grader.spec import Case, FunctionCheck
 
 # --------------------------------------------------------------------------- dropout
@@ -350,7 +350,7 @@ def _grader_data(settings):
     key = (settings["num_train"], settings["num_val"])
     if key not in _DATA:
         split = data.fashion_mnist_split(settings["num_train"], settings["num_val"], 0, seed=DATA_SEED)
-        prep = lambda x: (x.astype("float32") / 255.0)[..., None]  # noqa: E731
+        prep = lambda x: (x.astype("float32") / 255.0)[..., None]
         _DATA[key] = (prep(split.x_train), split.y_train, prep(split.x_val), split.y_val)
     return _DATA[key]
 

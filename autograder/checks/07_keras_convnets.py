@@ -17,8 +17,8 @@ on the negated objective) from the same start.
 
 import numpy as np
 
-from course.config import by_profile
 from course.asserts import CheckFailure, assert_close, assert_shape, assert_true
+from course.config import by_profile
 from grader.spec import Case, FunctionCheck
 
 DATA_SEED = 707
@@ -65,7 +65,7 @@ def grader_data():
     key = tuple(sorted(sizes.items()))
     if key not in _DATA:
         s = data.fashion_mnist_split(seed=DATA_SEED, **sizes)
-        prep = lambda x: (x.astype("float32") / 255.0)[..., None]  # noqa: E731
+        prep = lambda x: (x.astype("float32") / 255.0)[..., None]
         _DATA[key] = (prep(s.x_train), s.y_train, prep(s.x_val), s.y_val, prep(s.x_test), s.y_test)
     return _DATA[key]
 

@@ -8,9 +8,10 @@
   trainable), the softmax output of ``num_classes`` units, and that the base model is untouched and
   shares no variables with the new one.
 - ``run_transfer_experiment``: run on the random split's task B (``CONFIGS``: in the full profile with
-  another seed and subset than the notebook's), with the reference ``build_transfer_model`` (so a mistake there is not counted twice); the
-  accuracies are compared with the reference run of the profile being graded
-  (``autograder/references/08_transfer_learning.json``, the notebook's seed 0) within a band (``BANDS``), plus exact
+  another seed and subset than the notebook's), with the reference ``build_transfer_model`` (so a
+  mistake there is not counted twice); the accuracies are compared with the reference run of the
+  profile being graded (``autograder/references/08_transfer_learning.json``, the notebook's seed 0)
+  within a band (``BANDS``), plus exact
   structural checks (keys, every n, the three variants agree at n = 0).
 """
 
@@ -153,7 +154,7 @@ def _verify_build(case: Case, out) -> None:
     assert_true(isinstance(model, keras.Model), f"expected a keras.Model, got {type(model).__name__}",
                 hint="return the new model")
     assert_true(model is not base, "the base model itself was returned", hint="build a new model")
-    kinds = lambda m: [type(layer).__name__ for layer in m.layers if not isinstance(layer, keras.layers.InputLayer)]  # noqa: E731
+    kinds = lambda m: [type(layer).__name__ for layer in m.layers if not isinstance(layer, keras.layers.InputLayer)]
     assert_equal(kinds(model), kinds(base), what="the layer types", compared_with="the base model's layers",
                  hint="keep every layer of the base, also those without weights (pooling, dropout, flatten)")
     new_layers, base_layers = _weight_layers(model), _weight_layers(base)

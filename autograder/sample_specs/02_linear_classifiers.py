@@ -37,6 +37,7 @@ SAMPLES = {
         why="the visible test (against the naive version, reg > 0) and the hidden test both see the missing "
             "2 * reg * W: Part B's 4 points are lost"),
     "softmax_without_max_shift": dict(
-        answers="solution", replace={"softmax_loss_vectorized": SOFTMAX_WITHOUT_MAX_SHIFT}, score=17,
-        why="passes the visible test (small scores); the hidden test's large scores overflow: 3 points lost"),
+        answers="solution", replace={"softmax_loss_vectorized": SOFTMAX_WITHOUT_MAX_SHIFT}, score=16,
+        why="passes the visible test (small scores); the hidden test's large scores overflow: 3 points lost, "
+            "and the visible test's point, which counts only for a function the grader confirms"),
 }

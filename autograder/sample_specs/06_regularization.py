@@ -47,8 +47,9 @@ SAMPLES = {
             "time, where the forward multiplies by 1 - p, so its numeric-gradient test (1) and hidden check (1) "
             "fail too"),
     "batchnorm_batch_stats_in_inference": dict(
-        answers="solution", replace={"batchnorm_forward": BATCHNORM_BATCH_STATS_IN_INFERENCE}, score=13,
+        answers="solution", replace={"batchnorm_forward": BATCHNORM_BATCH_STATS_IN_INFERENCE}, score=12,
         why="test mode normalizes with the test batch's statistics: the visible test-mode check (1), the hidden "
             "Keras inference comparison (2) and the hidden test-mode gradient of batchnorm_backward (2, whose "
-            "cache now holds the batch statistics) fail"),
+            "cache now holds the batch statistics) fail, and with it batchnorm_backward's visible numeric "
+            "gradient test (1), which counts only for a function the grader confirms"),
 }

@@ -54,13 +54,14 @@ SAMPLES = {
     "correct": dict(answers="solution", score=13),
     "untouched": dict(answers=None, score=0),
     "copies_without_freezing": dict(
-        answers="solution", replace={"build_transfer_model": COPIES_WITHOUT_FREEZING}, score=9,
-        why="passes the visible test (the weights are copied); the hidden test finds copied layers that train"),
+        answers="solution", replace={"build_transfer_model": COPIES_WITHOUT_FREEZING}, score=8,
+        why="passes the visible test (the weights are copied); the hidden test finds copied layers that train, "
+            "so the visible test's point does not count either"),
     "reinitializes_copied_layers": dict(
         answers="solution", replace={"build_transfer_model": REINITIALIZES_COPIED_LAYERS}, score=8,
         why="the visible and the hidden test find layers that should hold the base's weights but do not"),
     "sorted_label_order": dict(
-        answers="solution", replace={"split_classes": RENUMBERS_IN_SORTED_ORDER}, score=11,
+        answers="solution", replace={"split_classes": RENUMBERS_IN_SORTED_ORDER}, score=10,
         why="the visible test lists its classes in increasing order and passes; the hidden test gives them "
-            "in another order"),
+            "in another order (2), and the visible test counts only for a confirmed function (1)"),
 }
