@@ -349,6 +349,13 @@ def build_corpus(aid: str, out_root: Path, secrets: list | None = None, writable
         """F1's answer carries the patch (so it holds for every later cell); FL's answer is ``fn_code``."""
         return _base(aid, nb_name, st, {F1: st["solution"][F1] + "\n" + patch, FL: fn_code.format(fn=FL)})
 
+    untouched = json.loads(dumps(read_notebook(LAYOUT.release_notebook(aid, nb_name))))
+    first_code = next(i for i, c in enumerate(untouched["cells"]) if c["cell_type"] == "code")
+    untouched["cells"].insert(first_code + 1, {"cell_type": "code", "execution_count": None, "id": "student-patch",
+                                               "metadata": {}, "outputs": [], "source": HIDE_TRACEBACK.strip()})
+    add("hide_traceback_untouched", untouched, {t["gid"]: 0.0 for t in tests},
+        "the issue's reproduction: an untouched notebook plus one cell that replaces showtraceback scores 0")
+
     for name, patch, others_full, what in (
             ("hide_traceback", HIDE_TRACEBACK, True, "get_ipython().showtraceback replaced (nbgrader#1324)"),
             ("custom_exc", CUSTOM_EXC, True, "set_custom_exc swallows every exception"),

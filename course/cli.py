@@ -168,8 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="run a notebook's tests; print pass/fail, points and messages per test",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
-                       description="Runs NOTEBOOK top to bottom in a fresh kernel (in a temporary copy: the "
-                                   "file is not modified) and prints, for every graded test, PASS or FAIL, "
+                       description="Runs NOTEBOOK top to bottom in a fresh kernel in its folder (the file "
+                                   "itself is not modified), with the grading engine of `course autograde`, "
+                                   "and prints, for every graded test, PASS or FAIL, "
                                    "the points and the failure message. Without --hidden the tests in the "
                                    "notebook run (a student copy's hidden tests are listed, not run); with "
                                    "--hidden the test cells come from the instructor's "

@@ -447,15 +447,7 @@ class SandboxKernel:
             except Exception:  # noqa: BLE001 - shutting down: a channel already gone is fine
                 pass
             self.client = None
-        if self.proc is not None and self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
+        self.shutdown_kernel_only()
         if self._lifeline is not None:
             os.close(self._lifeline)
             self._lifeline = None
@@ -633,6 +625,7 @@ class SandboxKernel:
         return None
 
     def shutdown_kernel_only(self) -> None:
+        """Kills the sandbox's process tree (its PID namespace dies with it); keeps the scratch folder."""
         if self.proc is not None and self.proc.poll() is None:
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)

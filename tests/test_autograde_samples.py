@@ -5,6 +5,7 @@ import hashlib
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -34,7 +35,8 @@ def test_autograde_gives_each_sample_its_expected_score(aid, tmp_path):
     before = _digest(samples)
     out = tmp_path / "out"
     run = subprocess.run([sys.executable, "-m", "course.cli", "autograde", str(samples), "--out", str(out),
-                          "--profile", "quick", "--no-progress"], cwd=ROOT, capture_output=True, text=True)
+                          "--profile", "quick", "--no-progress", "--workers", "2"], cwd=ROOT, capture_output=True,
+                         text=True)
     print(run.stdout)
     spec = build_samples.load_spec(aid)
     rows = {r["student"]: r for r in csv.DictReader(open(out / "grades.csv"))}
@@ -55,14 +57,15 @@ def test_autograde_gives_each_sample_its_expected_score(aid, tmp_path):
     assert all(c["message"] for c in failed), "every failed test cell must carry its failure message"
 
     # One engine: `course check --hidden` gives every sample the very cell scores `course autograde` gave.
-    for student, sample in spec.items():
-        if sample["score"] is None:
-            continue
+    def check_scores(student):
         work = tmp_path / "check" / student
         shutil.copytree(samples / student, work)  # check runs in the notebook's folder: not in the repository
-        for nb in sorted((work / aid).glob("*.ipynb")):
-            report = check_notebook(nb, hidden=True, profile="quick", assignment=aid)
-            checked = {t.grade_id: t.score for t in report.tests}
-            graded = {c["grade_id"]: float(c["score"]) for c in cells
-                      if c["student"] == student and c["notebook"] == nb.name}
-            assert checked == graded, f"{student}: course check --hidden {checked} != course autograde {graded}"
+        return {(nb.name, t.grade_id): t.score for nb in sorted((work / aid).glob("*.ipynb"))
+                for t in check_notebook(nb, hidden=True, profile="quick", assignment=aid).tests}
+
+    students = [s for s, sample in spec.items() if sample["score"] is not None]
+    with ThreadPoolExecutor(max_workers=2) as pool:  # two kernels at a time, as autograde's two workers
+        checked = dict(zip(students, pool.map(check_scores, students)))
+    for student in students:
+        graded = {(c["notebook"], c["grade_id"]): float(c["score"]) for c in cells if c["student"] == student}
+        assert checked[student] == graded, f"{student}: course check --hidden {checked[student]} != autograde {graded}"
