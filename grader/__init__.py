@@ -1,7 +1,9 @@
 """The course's grader: everything that decides a score, apart from what a student's kernel imports.
 
-Modules, one step each (the kernel side of the protocol lives in ``course.protocol`` and
-``course.grading``; no module here is visible inside a grading sandbox):
+Modules, one step each. The kernel side of the protocol lives in ``course.protocol`` and
+``course.grading``: a grading kernel needs nothing from here, and with the course installed as
+``make env`` does (editable), nothing here is even visible inside a grading sandbox. Nothing here
+holds a reference value either: those stay in ``autograder/``, which no sandbox shows.
 
 - ``grader.spec``             how a hidden check is written (``FunctionCheck``), loading a check file
 - ``grader.verify``           hidden-check inputs out, recorded outputs verified; in-process checks
