@@ -17,6 +17,9 @@ import os
 import sys
 from pathlib import Path
 
+#: an instructor's per-cell time limit in seconds, for `course autograde` and for nbgrader (nbgrader_config.py)
+CELL_TIMEOUT_ENV = "COURSE_CELL_TIMEOUT"
+
 
 def _cmd_data(args) -> int:
     from course import data
@@ -74,8 +77,8 @@ def _cmd_autograde(args) -> int:
     except ValueError as exc:
         print(f"course autograde: {exc}", file=sys.stderr)
         return 2
-    cell_timeout = args.cell_timeout or (float(os.environ["COURSE_CELL_TIMEOUT"])
-                                         if os.environ.get("COURSE_CELL_TIMEOUT") else None)
+    cell_timeout = args.cell_timeout or (float(os.environ[CELL_TIMEOUT_ENV]) if os.environ.get(CELL_TIMEOUT_ENV)
+                                         else None)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     limits = {k: v for k, v in dict(cell_seconds=cell_timeout, notebook_seconds=args.notebook_timeout,
