@@ -231,20 +231,6 @@ def _apply(sub: Submission, result: dict) -> None:
     sub.notes = result.get("notes", [])
 
 
-def limits_for(layout: Layout, assignment: str, profile: str, overrides: dict) -> tuple:
-    """``(limits, description)``: the reference-based default time limits, then ``overrides``."""
-    from grader.timeouts import default_limits
-
-    default = default_limits(layout, assignment, profile)
-    limits = {"cell_seconds": default.cell_seconds, "notebook_seconds": default.notebook_seconds, **overrides}
-    if "cell_seconds" in overrides or "notebook_seconds" in overrides:
-        text = (f"{limits['cell_seconds']:g} s per cell, {limits['notebook_seconds']:g} s per notebook "
-                f"(given; the default would be {default.describe()})")
-    else:
-        text = default.describe()
-    return limits, text
-
-
 def autograde(submissions_dir: Path, out_dir: Path, assignments: list[str] | None = None, *,
               profile: str = config.DEFAULT_PROFILE, progress: bool = True, workers: int = 1,
               scheduler: str | None = None, limits: dict | None = None, allow_unsandboxed: bool = False,
@@ -271,6 +257,7 @@ def autograde(submissions_dir: Path, out_dir: Path, assignments: list[str] | Non
 
     from grader.cluster import grade_on_dask
     from grader.nbgrader_bridge import workspace, write_gradebook
+    from grader.timeouts import limits_for
 
     began = time.monotonic()
     layout = layout or course_layout()

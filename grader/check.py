@@ -75,7 +75,7 @@ def check_notebook(path: Path, hidden: bool = False, profile: str = "quick", ass
     """
     from grader.engine import Settings, grade_notebook
     from grader.sandbox import Limits
-    from grader.timeouts import FALLBACK, default_limits
+    from grader.timeouts import limits_for
 
     path = Path(path)
     profile = config.check_profile(profile)
@@ -93,11 +93,9 @@ def check_notebook(path: Path, hidden: bool = False, profile: str = "quick", ass
             "its assignment, pass --assignment ID.")
     if layout is not None and not layout.release_notebook(assignment, path.name).is_file() and not hidden:
         layout = None  # not one of the course's notebooks by name: its own tests are the reference
-    limits = default_limits(layout, assignment, profile) if layout else None
-    cell_seconds = timeout or (limits.cell_seconds if limits else FALLBACK["cell_seconds"])
-    notebook_seconds = limits.notebook_seconds if limits else FALLBACK["notebook_seconds"]
-    settings = Settings(profile=profile, limits=Limits(cell_seconds=cell_seconds,
-                                                       notebook_seconds=max(notebook_seconds, cell_seconds)),
+    limits, _ = limits_for(layout, assignment, profile, {"cell_seconds": timeout} if timeout else {})
+    limits["notebook_seconds"] = max(limits["notebook_seconds"], limits["cell_seconds"])
+    settings = Settings(profile=profile, limits=Limits(**limits),
                         hidden=hidden, sandbox=False, in_place=True)
     bar = None
     if progress:

@@ -37,8 +37,10 @@ class TimeLimits:
         return f"{self.cell_seconds:g} s per cell, {self.notebook_seconds:g} s per notebook ({basis})"
 
 
-def reference_seconds(layout: Layout, assignment: str, profile: str) -> float | None:
+def reference_seconds(layout: Layout | None, assignment: str, profile: str) -> float | None:
     """The recorded ``run_seconds`` of an assignment's reference run in a profile, or ``None``."""
+    if layout is None:
+        return None
     path = layout.references_file(assignment)
     try:
         entry = json.loads(path.read_text()).get("profiles", {}).get(profile) or {}
@@ -48,10 +50,25 @@ def reference_seconds(layout: Layout, assignment: str, profile: str) -> float | 
     return seconds if seconds > 0 else None
 
 
-def default_limits(layout: Layout, assignment: str, profile: str) -> TimeLimits:
+def default_limits(layout: Layout | None, assignment: str, profile: str) -> TimeLimits:
     """The default time limits for grading ``assignment`` in ``profile``."""
     seconds = reference_seconds(layout, assignment, profile)
     if seconds is None:
         return TimeLimits(FALLBACK["cell_seconds"], FALLBACK["notebook_seconds"], None)
     return TimeLimits(round(max(CELL_FLOOR, CELL_FACTOR * seconds)),
                       round(max(NOTEBOOK_FLOOR, NOTEBOOK_FACTOR * seconds)), seconds)
+
+
+def limits_for(layout: Layout | None, assignment: str, profile: str, overrides: dict) -> tuple:
+    """``(limits, description)``: the reference-based default time limits, then ``overrides``.
+
+    Used by ``course autograde`` and ``course check`` alike; ``layout`` is ``None`` without the repository.
+    """
+    default = default_limits(layout, assignment, profile)
+    limits = {"cell_seconds": default.cell_seconds, "notebook_seconds": default.notebook_seconds, **overrides}
+    if "cell_seconds" in overrides or "notebook_seconds" in overrides:
+        text = (f"{limits['cell_seconds']:g} s per cell, {limits['notebook_seconds']:g} s per notebook "
+                f"(given; the default would be {default.describe()})")
+    else:
+        text = default.describe()
+    return limits, text

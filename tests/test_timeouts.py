@@ -3,8 +3,15 @@
 import json
 
 from course.paths import Layout
-from grader.autograde import limits_for
-from grader.timeouts import CELL_FACTOR, CELL_FLOOR, FALLBACK, NOTEBOOK_FACTOR, NOTEBOOK_FLOOR, default_limits
+from grader.timeouts import (
+    CELL_FACTOR,
+    CELL_FLOOR,
+    FALLBACK,
+    NOTEBOOK_FACTOR,
+    NOTEBOOK_FLOOR,
+    default_limits,
+    limits_for,
+)
 from helpers import LAYOUT
 
 
