@@ -12,15 +12,37 @@ def _plt():
     return plt
 
 
-def _as_displayable(img: np.ndarray) -> np.ndarray:
-    """Drops a trailing channel of size 1 and rescales floats to [0, 1] for imshow."""
+#: matplotlib's diverging colour maps: their centre colour means zero
+DIVERGING_CMAPS = frozenset({"bwr", "seismic", "coolwarm", "RdBu", "RdGy", "RdYlBu", "RdYlGn", "PiYG", "PRGn",
+                             "BrBG", "PuOr", "Spectral"})
+
+
+def is_diverging(cmap) -> bool:
+    """Whether ``cmap`` (a name, ``_r`` reversed ones included) is a diverging colour map."""
+    return isinstance(cmap, str) and cmap.removesuffix("_r") in DIVERGING_CMAPS
+
+
+def _as_displayable(img: np.ndarray, diverging: bool = False) -> np.ndarray:
+    """Drops a trailing channel of size 1 and rescales floats for imshow.
+
+    Args:
+        img: array of shape (H, W), (H, W, 1) or (H, W, 3).
+        diverging: map [-max|img|, max|img|] to [0, 1], so that zero lands on 0.5, the centre colour
+            of a diverging map (a filter's negative and positive weights); otherwise map [min, max].
+
+    Returns:
+        the image, of shape (H, W) or (H, W, 3), uint8 as given or floats in [0, 1].
+    """
     img = np.asarray(img)
     if img.ndim == 3 and img.shape[-1] == 1:
         img = img[..., 0]
-    if img.dtype != np.uint8:
-        lo, hi = float(np.min(img)), float(np.max(img))
-        img = (img - lo) / (hi - lo) if hi > lo else np.zeros_like(img, dtype=np.float64)
-    return img
+    if img.dtype == np.uint8:
+        return img
+    if diverging:
+        scale = float(np.max(np.abs(img)))
+        return 0.5 + 0.5 * img / scale if scale > 0 else np.full(img.shape, 0.5)
+    lo, hi = float(np.min(img)), float(np.max(img))
+    return (img - lo) / (hi - lo) if hi > lo else np.zeros_like(img, dtype=np.float64)
 
 
 def show_images(images, titles=None, ncols: int = 8, size: float = 1.4, cmap: str = "gray",
@@ -32,7 +54,9 @@ def show_images(images, titles=None, ncols: int = 8, size: float = 1.4, cmap: st
         titles: optional list of N strings.
         ncols: images per row.
         size: inches per image.
-        cmap: colour map for single-channel images.
+        cmap: colour map for single-channel images. With a diverging map (``bwr``, ``RdBu`` ...) each
+            image is scaled symmetrically about zero, so that zero is the centre colour; otherwise from
+            its minimum to its maximum.
         suptitle: optional title over the grid.
 
     Returns:
@@ -49,7 +73,9 @@ def show_images(images, titles=None, ncols: int = 8, size: float = 1.4, cmap: st
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < n:
-            ax.imshow(_as_displayable(images[i]), cmap=cmap)
+            shown = _as_displayable(images[i], diverging=is_diverging(cmap))
+            limits = {} if shown.dtype == np.uint8 else {"vmin": 0.0, "vmax": 1.0}
+            ax.imshow(shown, cmap=cmap, **limits)
             if titles is not None:
                 ax.set_title(str(titles[i]), fontsize=8)
     if suptitle:
