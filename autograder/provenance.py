@@ -37,9 +37,17 @@ def versions() -> dict:
 
 
 def git_commit(root: Path) -> str:
-    """The short commit of the repository at ``root`` (``unknown`` without git)."""
+    """The short commit of the repository at ``root``, ``+changes`` when tracked files differ from it.
+
+    ``unknown`` without git. A reference built from uncommitted solutions says so: its numbers come
+    from the commit that records them, not from the one named.
+    """
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
-                              text=True, check=True).stdout.strip()
+        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
+                             text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "solutions",
+                                "course", "autograder/checks", "data/models"], cwd=root, capture_output=True,
+                               text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+    return f"{sha}+changes" if dirty else sha

@@ -15,9 +15,9 @@ import contextvars
 import os
 
 from course.paths import data_dir, repo_root
-from course.protocol import PROFILE_ENV
+from course.protocol import PROFILE_ENV, RETRAIN_ENV
 
-__all__ = ["PROFILES", "by_profile", "check_profile", "data_dir", "profile", "repo_root", "using_profile"]
+__all__ = ["PROFILES", "by_profile", "check_profile", "data_dir", "profile", "repo_root", "retrain", "using_profile"]
 
 PROFILES = ("quick", "full")
 DEFAULT_PROFILE = "full"
@@ -65,3 +65,11 @@ def by_profile(*, quick, full):
     Example: ``num_train = by_profile(quick=1000, full=5000)``.
     """
     return quick if profile() == "quick" else full
+
+
+def retrain() -> bool:
+    """Whether a notebook should train again although it finds a saved model (``COURSE_RETRAIN=1``).
+
+    The reference builder sets it: a recorded time or result always comes from a training run.
+    """
+    return os.environ.get(RETRAIN_ENV, "").strip().lower() in ("1", "true", "yes")

@@ -30,6 +30,9 @@ GRADING_DIR_ENV = "COURSE_GRADING_DIR"
 PROFILE_ENV = "COURSE_PROFILE"
 #: where ``course.results.record`` writes a notebook's results
 RESULTS_FILE_ENV = "COURSE_RESULTS_FILE"
+#: ``1``: train again even where a notebook finds a saved model (``course.config.retrain``); the
+#: reference builder sets it, so that recorded times and results come from training
+RETRAIN_ENV = "COURSE_RETRAIN"
 #: the course's data cache (``course.config.data_dir``)
 DATA_ENV = "COURSE_DATA"
 #: the course repository (``course.config.repo_root``); the grader points it nowhere in a sandbox

@@ -1,0 +1,47 @@
+"""The reference builder's bookkeeping: failed cells, the quiet rule, waiting for the load to fade."""
+
+import nbformat
+
+from autograder import build_references
+
+
+def _executed(*cells):
+    nb = nbformat.v4.new_notebook()
+    for source, outputs in cells:
+        cell = nbformat.v4.new_code_cell(source)
+        cell.outputs = [nbformat.v4.new_output(**o) for o in outputs]
+        nb.cells.append(cell)
+    nb.cells.append(nbformat.v4.new_markdown_cell("text"))
+    return nb
+
+
+def test_failed_cells_are_those_with_an_error_output():
+    error = dict(output_type="error", ename="CheckFailure", evalue="no", traceback=[])
+    nb = _executed(("x = 1", [dict(output_type="stream", name="stdout", text="ok")]),
+                   ('### BEGIN HIDDEN TESTS\nrun_hidden_check("08_transfer_learning", "run_transfer_experiment", f)\n'
+                    "### END HIDDEN TESTS", [error]),
+                   ("y = 1 / 0", [error]))
+    failed = build_references.failed_cells(nb)
+    assert len(failed) == 2 and failed[1] == "y = 1 / 0"
+
+
+def test_wait_until_quiet_waits_for_the_load_to_fall(monkeypatch):
+    loads = iter([1.9, 1.4, 0.6])
+    monkeypatch.setattr(build_references, "load_average", lambda: next(loads))
+    monkeypatch.setattr(build_references.time, "sleep", lambda s: None)
+    assert build_references.wait_until_quiet(60, below=1.0) == 0.6
+
+
+def test_wait_until_quiet_gives_up_at_its_limit(monkeypatch):
+    monkeypatch.setattr(build_references, "load_average", lambda: 5.0)
+    monkeypatch.setattr(build_references.time, "sleep", lambda s: None)
+    assert build_references.wait_until_quiet(0, below=1.0) == 5.0
+
+
+def test_cpu_seconds_of_children_grow_with_a_child_process():
+    import subprocess
+    import sys
+
+    before = build_references._children_cpu_seconds()
+    subprocess.run([sys.executable, "-c", "sum(i * i for i in range(3_000_000))"], check=True)
+    assert build_references._children_cpu_seconds() > before
