@@ -185,6 +185,17 @@ def run_cell(page, cell) -> None:
     page.keyboard.press("Shift+Enter")
 
 
+def wait_kernel_ready(page, timeout_s: float = 300) -> None:
+    """Waits until the notebook has its kernel, as a student waits before running a cell.
+
+    The toolbar's execution indicator says idle before a kernel is attached at all (the toolbar then reads
+    "No Kernel", for minutes on a loaded machine), and cells run then are lost.
+    """
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.jp-KernelName')].some(k => k.textContent.includes('ipykernel'))",
+        timeout=timeout_s * 1000)
+
+
 def wait_output(cell, text: str, timeout_s: float = 240) -> None:
     """Waits until the cell's output shows ``text`` (a cell just run may not show ``[*]`` yet)."""
     cell.locator(".jp-OutputArea").filter(has_text=text).first.wait_for(state="visible", timeout=timeout_s * 1000)
@@ -216,6 +227,7 @@ def test_student_runs_cells_types_an_answer_and_validates(page, lab):
     title = cell_with(page, "Assignment 1 — k-Nearest Neighbors on Fashion-MNIST")
     title.wait_for(state="visible", timeout=120_000)
     page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(timeout=120_000)
+    wait_kernel_ready(page)
     shot(page, "01_notebook_opened")
 
     # Run the first cells as a student does: click the setup cell, Shift+Enter through the data cells.
