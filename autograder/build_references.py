@@ -94,6 +94,25 @@ def wait_until_quiet(limit_seconds: float, below: float = CORES / 2) -> float:
     return load
 
 
+def qualify(prov: dict) -> dict:
+    """Sets ``other_load`` and ``quiet`` of a run's provenance from its measured loads and seconds."""
+    args = (prov["load_average"]["before"], prov["load_average"]["after"], prov["cpu_seconds"], prov["run_seconds"])
+    prov["other_load"], prov["quiet"] = other_load(*args), is_quiet(*args, prov["cores"])
+    return prov
+
+
+def read_references(assignment: str) -> dict:
+    """``autograder/references/<id>.json``, or an empty one."""
+    path = LAYOUT.references_file(assignment)
+    return json.loads(path.read_text()) if path.is_file() else {"assignment": assignment, "profiles": {}}
+
+
+def write_references(assignment: str, references: dict) -> None:
+    path = LAYOUT.references_file(assignment)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(references, indent=1, sort_keys=True) + "\n")
+
+
 def _children_cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -121,7 +140,7 @@ def build(assignment: str, profile: str) -> dict:
     return {
         "recheck": sorted({name for source in failed for _, name in hidden_calls(source)}),
         "results": results,
-        "provenance": {
+        "provenance": qualify({
             "notebook": str(notebook.relative_to(LAYOUT.root)),
             "profile": profile,
             "seeds": "fixed in the notebook's setup cell (SEED = 0)",
@@ -134,10 +153,8 @@ def build(assignment: str, profile: str) -> dict:
             "cpu_seconds": round(cpu_seconds, 1),
             "cores": CORES,
             "load_average": {"before": load_before, "after": load_after},
-            "other_load": other_load(load_before, load_after, cpu_seconds, seconds),
-            "quiet": is_quiet(load_before, load_after, cpu_seconds, seconds),
             "command": f"python -m autograder.build_references --profile {profile} {assignment}",
-        },
+        }),
     }
 
 
@@ -147,19 +164,15 @@ def requalify(ids: list[str]) -> None:
     For runs recorded before the rule changed; nothing is run again, and no measured number changes.
     """
     for aid in ids:
-        path = LAYOUT.references_file(aid)
-        if not path.is_file():
-            continue
-        existing = json.loads(path.read_text())
+        existing = read_references(aid)
         for name, entry in existing["profiles"].items():
             prov = entry["provenance"]
             if "load_average" not in prov or "cpu_seconds" not in prov:
                 continue
-            args = (prov["load_average"]["before"], prov["load_average"]["after"], prov["cpu_seconds"],
-                    prov["run_seconds"])
-            prov["other_load"], prov["quiet"] = other_load(*args), is_quiet(*args, prov["cores"])
+            qualify(prov)
             print(f"{aid} [{name}]: other load {prov['other_load']}, quiet {prov['quiet']}")
-        path.write_text(json.dumps(existing, indent=1, sort_keys=True) + "\n")
+        if existing["profiles"]:
+            write_references(aid, existing)
 
 
 def main(argv=None) -> int:
@@ -181,13 +194,11 @@ def main(argv=None) -> int:
     for aid in ids:
         if args.wait_quiet > 0:
             wait_until_quiet(args.wait_quiet)
-        path = LAYOUT.references_file(aid)
-        existing = json.loads(path.read_text()) if path.is_file() else {"assignment": aid, "profiles": {}}
+        existing = read_references(aid)
         entry = build(aid, args.profile)
         names = entry.pop("recheck")
         existing["profiles"][args.profile] = entry
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(existing, indent=1, sort_keys=True) + "\n")
+        write_references(aid, existing)
         if names:
             print(f"  {aid}: {', '.join(names)} failed against the old references; checking against the new")
             recheck(aid, args.profile, names)
