@@ -37,7 +37,9 @@ def versions() -> dict:
 
 
 def git_commit(root: Path) -> str:
-    """The short commit of the repository at ``root``, ``+changes`` when tracked files differ from it.
+    """The short commit of the repository at ``root``, ``+changes`` when what a reference depends on
+    (solutions, the course package, the checks, the base models) differs from it: a changed file, or a
+    new one not yet committed (a new assignment's first references).
 
     ``unknown`` without git. A reference built from uncommitted solutions says so: its numbers come
     from the commit that records them, not from the one named.
@@ -45,7 +47,7 @@ def git_commit(root: Path) -> str:
     try:
         sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
                              text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "solutions",
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all", "--", "solutions",
                                 "course", "autograder/checks", "data/models"], cwd=root, capture_output=True,
                                text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):

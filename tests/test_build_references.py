@@ -45,3 +45,29 @@ def test_cpu_seconds_of_children_grow_with_a_child_process():
     before = build_references._children_cpu_seconds()
     subprocess.run([sys.executable, "-c", "sum(i * i for i in range(3_000_000))"], check=True)
     assert build_references._children_cpu_seconds() > before
+
+
+def test_git_commit_says_when_solutions_are_not_committed(tmp_path):
+    """A changed solution, or a new one not yet committed, marks the commit with +changes."""
+    import subprocess
+
+    from autograder.provenance import git_commit
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "solutions" / "01_a").mkdir(parents=True)
+    (tmp_path / "solutions" / "01_a" / "01_a.ipynb").write_text("{}")
+    (tmp_path / "notes.txt").write_text("not a dependency")
+    git("add", "solutions")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "one")
+    assert not git_commit(tmp_path).endswith("+changes")  # an untracked file elsewhere does not count
+    (tmp_path / "solutions" / "02_b").mkdir()
+    (tmp_path / "solutions" / "02_b" / "02_b.ipynb").write_text("{}")
+    assert git_commit(tmp_path).endswith("+changes")
+    git("add", "solutions")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "two")
+    assert not git_commit(tmp_path).endswith("+changes")
+    (tmp_path / "solutions" / "01_a" / "01_a.ipynb").write_text('{"cells": []}')
+    assert git_commit(tmp_path).endswith("+changes")

@@ -56,6 +56,11 @@ TOLERANCES = {
     # build) changes the round-off, and over a few hundred steps on 100 images the test accuracy by a few points.
     "08_transfer_learning": {"ab_random": 0.05, "ab_dissimilar": 0.05, "scratch_accuracy": 0.05,
                              "feature_extraction_accuracy": 0.05, "fine_tuning_accuracy": 0.05},
+    # 09: the counts are exact. The three networks of the degradation experiment are trained with op
+    # determinism (bit-identical on one machine); another CPU changes the round-off, which over a few
+    # hundred SGD steps moves a training loss by a few hundredths and a 1000-image test accuracy by a few points.
+    "09_cnn_architectures": {"degradation_final_train_loss": 0.1, "degradation_test_accuracy": 0.08,
+                             "degradation_history": 0.15},
 }
 
 
