@@ -244,11 +244,25 @@ def build_resnet(input_shape, num_classes, blocks_per_stage, filters=(16, 32, 64
 RESNET_ONE_BLOCK_PER_STAGE = RESNET_NO_DOWNSAMPLING.replace("range(blocks_per_stage)", "range(1)").replace(
     "stride=1", "stride=2 if width != filters[0] and block == 0 else 1")
 
+RESNET_STEM_WITHOUT_RELU = '''
+def build_resnet(input_shape, num_classes, blocks_per_stage, filters=(16, 32, 64)):
+    inputs = keras.Input(input_shape)
+    x = keras.layers.Conv2D(filters[0], 3, padding="same", use_bias=False)(inputs)
+    x = keras.layers.BatchNormalization(momentum=0.9)(x)
+    for stage, width in enumerate(filters):
+        for block in range(blocks_per_stage):
+            x = residual_block(x, width, stride=2 if stage > 0 and block == 0 else 1)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    x = keras.layers.Dense(num_classes)(x)
+    return keras.Model(inputs, keras.layers.Activation("softmax")(x))
+'''
+
 
 @pytest.mark.parametrize("name,source", [("build_plain_net", PLAIN_WITH_SHORTCUTS),
                                          ("build_resnet", RESNET_NO_DOWNSAMPLING),
-                                         ("build_resnet", RESNET_ONE_BLOCK_PER_STAGE)],
-                         ids=["plain_with_shortcuts", "no_downsampling", "one_block_per_stage"])
+                                         ("build_resnet", RESNET_ONE_BLOCK_PER_STAGE),
+                                         ("build_resnet", RESNET_STEM_WITHOUT_RELU)],
+                         ids=["plain_with_shortcuts", "no_downsampling", "one_block_per_stage", "stem_without_relu"])
 def test_network_checks_reject_wrong_structure(name, source):
     """Wrong structures fail before any training (the grader trains only a network of the right shape)."""
     with pytest.raises(CheckFailure):

@@ -575,6 +575,9 @@ def structure(model) -> dict:
         "adds": sum(isinstance(layer, keras.layers.Add) for layer in model.layers),
         "dense": sum(isinstance(layer, keras.layers.Dense) for layer in model.layers),
         "batch_norms": sum(isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers),
+        "relus": sum(isinstance(layer, keras.layers.ReLU)
+                     or getattr(getattr(layer, "activation", None), "__name__", "") == "relu"
+                     for layer in model.layers),
         "output_shape": tuple(model.output_shape),
         "last_conv_shape": tuple(convs[-1].output.shape) if convs else None,
     }
@@ -601,6 +604,9 @@ def structure_problems(model, kwargs, residual: bool) -> list:
     if s["batch_norms"] < len(want_three):
         problems.append(f"it has {s['batch_norms']} BatchNormalization layers for {len(want_three)} 3x3 convolutions")
     n_blocks = blocks * len(filters)
+    if s["relus"] < 1 + 2 * n_blocks:
+        problems.append(f"it has {s['relus']} ReLUs, expected {1 + 2 * n_blocks}: one after the stem's batch norm "
+                        "and two per block")
     if residual:
         if s["adds"] != n_blocks:
             problems.append(f"it has {s['adds']} Add layers (shortcuts), expected one per block ({n_blocks})")
