@@ -41,19 +41,35 @@ def _tf():
 
 
 def grader_model(kind):
-    """A small random ConvNet with named conv layers, rebuilt identically from its seed."""
+    """A small random ConvNet with named conv layers, rebuilt identically from its seed.
+
+    The weights are drawn from ``np.random.default_rng(seed)`` after the model is built, not by Keras'
+    initializers: those draw from process-wide random state that another thread (the kernel's, a Dask
+    worker's) may advance between the seeding and the draw, and then the kernel's model and the
+    grader's differ (observed under load).
+    """
+    model = _architecture(kind)
+    rng = np.random.default_rng(MODELS[kind][2])
+    for var in model.weights:
+        shape = tuple(var.shape)
+        fan_in = int(np.prod(shape[:-1])) if len(shape) > 1 else 0
+        values = rng.normal(0.0, np.sqrt(2.0 / fan_in), shape) if fan_in else rng.normal(0.0, 0.05, shape)
+        var.assign(values.astype("float32"))
+    if kind == "sharp":  # confident: the scores scaled up
+        kernel, bias = model.get_layer("scores").get_weights()
+        model.get_layer("scores").set_weights([4.0 * kernel, bias])
+    return model
+
+
+def _architecture(kind):
     import keras
 
-    shape, classes, seed = MODELS[kind]
-    keras.utils.set_random_seed(seed)
-    if kind == "sharp":  # confident (scores scaled up) and blind to a 2-pixel border (zero gradients there)
-        model = keras.Sequential([
+    shape, classes, _ = MODELS[kind]
+    if kind == "sharp":  # blind to a 2-pixel border (zero gradients there)
+        return keras.Sequential([
             keras.Input(shape), keras.layers.Cropping2D(2),
             keras.layers.Conv2D(8, 3, padding="same", activation="tanh", name="conv_a"), keras.layers.MaxPooling2D(),
             keras.layers.Flatten(), keras.layers.Dense(classes, name="scores"), keras.layers.Activation("softmax")])
-        kernel, bias = model.get_layer("scores").get_weights()
-        model.get_layer("scores").set_weights([4.0 * kernel, bias])
-        return model
     if kind == "gap":  # global average pooling before the last Dense layer
         return keras.Sequential([
             keras.Input(shape), keras.layers.Conv2D(6, 3, padding="same", activation="relu", name="conv_a"),
