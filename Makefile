@@ -16,7 +16,7 @@ PYTEST_WORKERS ?= 2
 SOLUTIONS := $(wildcard solutions/*/*.ipynb)
 RELEASED := $(patsubst solutions/%,notebooks/%,$(SOLUTIONS))
 
-.PHONY: env data notebooks lab test test-fast references samples base-models clean help
+.PHONY: env data notebooks lab test test-fast references samples base-models vis-model clean help
 
 help:
 	@echo "make lab        set up and start JupyterLab (student notebooks in notebooks/)"
@@ -25,6 +25,7 @@ help:
 	@echo "make samples    rebuild the sample submissions in autograder/samples/"
 	@echo "make references PROFILE=full   rebuild reference results (autograder/references/)"
 	@echo "make base-models  rebuild the reference base models of 08_transfer_learning (data/models/)"
+	@echo "make vis-model    rebuild the reference ConvNet of 10_visualizing_convnets (data/models/10_visualizing_convnets/)"
 
 env: $(STAMPS)/env
 
@@ -73,6 +74,10 @@ references: env data
 # The reference base models of 08_transfer_learning (data/models/*.keras + provenance.json; ~3-6 min on CPU).
 base-models: env data
 	$(BIN)/python -m autograder.build_base_models
+
+# The reference ConvNet of 10_visualizing_convnets (data/models/10_visualizing_convnets/; ~3 min on CPU).
+vis-model: env data
+	$(BIN)/python -m autograder.build_vis_model
 
 clean:
 	rm -rf $(STAMPS) grading artifacts .pytest_cache

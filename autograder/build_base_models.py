@@ -103,15 +103,20 @@ def device_description() -> str:
 def save_uncompiled(model, num_classes: int, path: Path):
     """Saves the weights of ``model`` in a fresh, uncompiled ``base_cnn``: no optimizer state in the file
     (a third of the size), the layer names of ``base_cnn``. Returns the saved model."""
-    import tempfile
-
     shipped = base_cnn(num_classes)
     shipped.set_weights(model.get_weights())
+    save_atomically(shipped, path)
+    return shipped
+
+
+def save_atomically(model, path: Path) -> None:
+    """Saves a Keras model to ``path`` through a temporary file: a failed save leaves the old file whole."""
+    import tempfile
+
     with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
         tmp_path = Path(tmp) / path.name
-        shipped.save(tmp_path)
+        model.save(tmp_path)
         tmp_path.replace(path)
-    return shipped
 
 
 def train_one(split: str, task: str, data, folder: Path) -> dict:

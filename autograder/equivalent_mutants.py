@@ -119,4 +119,46 @@ EQUIVALENT = {
                 "the contract's y is an array of shape (N,); the conversion only helps callers passing a list",
         },
     },
+    '10_visualizing_convnets': {
+        'occlusion_map': {
+            'probs = model.predict(batch, verbose=0) -> probs = model.predict(batch, verbose=1)':
+                'verbose only prints a progress bar',
+            'probs = model.predict(batch, verbose=0) -> probs = model.predict(batch, verbose=-1)':
+                'verbose only prints a progress bar',
+        },
+        'grad_cam': {
+            "both = keras.Model(model.inputs[0], [layer.output, model.layers[-2].output]) -> both = keras.Model(model.inputs[-1], [layer.output, model.layers[-2].output])":
+                "the contract's models have one input: inputs[0] and inputs[-1] are the same tensor",
+            'chosen = tf.gather(scores, labels, axis=1, batch_dims=1) -> chosen = tf.gather(scores, labels, axis=None, batch_dims=1)':
+                "tf.gather's axis defaults to batch_dims, here 1: the same call",
+            "cams = tf.image.resize(cams[..., None], images.shape[1:3], method='bilinear')[..., 0] -> cams = tf.image.resize(cams[..., None], images.shape[1:3], method='bilinear')[..., -1]":
+                'the resized maps have one channel: index 0 and index -1 are the same',
+            'removed: images = tf.convert_to_tensor(images, dtype=tf.float32)':
+                "the contract's images are float arrays, which the Keras model and .shape accept as they are",
+        },
+        'penultimate_features': {
+            'extractor = keras.Model(model.inputs[0], last_dense.input) -> extractor = keras.Model(model.inputs[-1], last_dense.input)':
+                "the contract's models have one input: inputs[0] and inputs[-1] are the same tensor",
+        },
+        'feature_nearest_neighbors': {
+            'd2 = np.sum(query ** 2, axis=1)[:, None] - 2 * query @ train.T + np.sum(train ** 2, axis=1)[None, :] -> d2 = np.sum(query * 2, axis=1)[:, None] - 2 * query @ train.T + np.sum(train ** 2, axis=1)[None, :]':
+                "the query's own term is the same for every training point of its row: it does not change the row's order",
+            'd2 = np.sum(query ** 2, axis=1)[:, None] - 2 * query @ train.T + np.sum(train ** 2, axis=1)[None, :] -> d2 = np.sum(query ** 3, axis=1)[:, None] - 2 * query @ train.T + np.sum(train ** 2, axis=1)[None, :]':
+                "the query's own term is the same for every training point of its row: it does not change the row's order",
+            'd2 = np.sum(query ** 2, axis=1)[:, None] - 2 * query @ train.T + np.sum(train ** 2, axis=1)[None, :] -> d2 = np.sum(query ** 1, axis=1)[:, None] - 2 * query @ train.T + np.sum(train ** 2, axis=1)[None, :]':
+                "the query's own term is the same for every training point of its row: it does not change the row's order",
+        },
+        'fgsm_attack': {
+            'scores_model = keras.Model(model.inputs[0], model.layers[-2].output) -> scores_model = keras.Model(model.inputs[-1], model.layers[-2].output)':
+                "the contract's models have one input: inputs[0] and inputs[-1] are the same tensor",
+        },
+        'fooling_image': {
+            'scores_model = keras.Model(model.inputs[0], model.layers[-2].output) -> scores_model = keras.Model(model.inputs[-1], model.layers[-2].output)':
+                "the contract's models have one input: inputs[0] and inputs[-1] are the same tensor",
+            'score = scores[0, target_class] -> score = scores[-1, target_class]': 'the batch has one image: index 0 and index -1 are the same',
+            'if int(tf.argmax(scores[0])) == target_class: -> if int(tf.argmax(scores[-1])) == target_class:': 'the batch has one image: index 0 and index -1 are the same',
+            'return (x.numpy()[0], step) -> return (x.numpy()[-1], step)': 'the batch has one image: index 0 and index -1 are the same',
+            'return (x.numpy()[0], max_steps) -> return (x.numpy()[-1], max_steps)': 'the batch has one image: index 0 and index -1 are the same',
+        },
+    },
 }

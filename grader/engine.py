@@ -160,7 +160,7 @@ def grade_notebook(student_nb, nb_name: str, assignment: str, workdir: Path, set
         for p in [grader_dir, *grader_dir.rglob("*")]:
             p.chmod(0o755 if p.is_dir() else 0o644)
         results, warnings_ = _run_cells(cells, workdir, grader_dir if settings.hidden else None, settings,
-                                        scratch, on_cell)
+                                        on_cell)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     with config.using_profile(settings.profile):  # a check's verify may read the profile, like its cases
@@ -186,20 +186,25 @@ def _export_inputs(cells: list, settings: Settings, grader_dir: Path, layout: La
     return checks, cases
 
 
-def _kernel_env(settings: Settings, grader_dir: Path | None, results_file: str) -> dict:
-    """The grading kernel's environment: the protocol's variables (``course.protocol``)."""
+def _kernel_env(settings: Settings, grader_dir: Path | None) -> dict:
+    """The grading kernel's environment: the protocol's variables (``course.protocol``).
+
+    ``course.results.record`` records nothing while grading (an empty ``COURSE_RESULTS_FILE``): a
+    submission's results are not references, and a path outside the sandbox could not be written
+    (the cell that recorded would fail, and every name it defines after the call with it).
+    """
     env = {protocol.PROFILE_ENV: settings.profile, protocol.CHECKS_ENV: protocol.NOWHERE,
-           protocol.ROOT_ENV: protocol.NOWHERE, protocol.RESULTS_FILE_ENV: results_file}
+           protocol.ROOT_ENV: protocol.NOWHERE, protocol.RESULTS_FILE_ENV: ""}
     if grader_dir is not None:
         env[protocol.GRADING_DIR_ENV] = str(grader_dir)  # the sandbox shows it at /grader (SandboxKernel)
     return env
 
 
-def _run_cells(cells: list, workdir: Path, grader_dir: Path | None, settings: Settings, scratch: Path,
+def _run_cells(cells: list, workdir: Path, grader_dir: Path | None, settings: Settings,
                on_cell: Callable | None) -> tuple:
     """Runs the code cells in order; returns ``(results, warnings)``, a result per cell (``None``: markdown)."""
     data = data_dir()  # the course's data cache, read-only (data sets outside /usr/share)
-    kernel = SandboxKernel(workdir, grader_dir, env=_kernel_env(settings, grader_dir, str(scratch / "results.json")),
+    kernel = SandboxKernel(workdir, grader_dir, env=_kernel_env(settings, grader_dir),
                            limits=settings.limits, extra_ro=[data] if data.is_dir() else [],
                            allow_unsandboxed=settings.allow_unsandboxed, isolate=settings.sandbox,
                            in_place=settings.in_place and not settings.sandbox)

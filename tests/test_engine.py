@@ -63,3 +63,14 @@ def test_every_visible_test_has_a_hidden_test_of_its_function_to_confirm_it(aid)
             function = merge.tested_function(gid, functions)
             assert function is not None, f"{path.name}: test {gid} names no graded function ({functions})"
             assert function in with_hidden, f"{path.name}: {function} has no hidden test to confirm {gid}"
+
+
+def test_grading_kernel_records_no_results():
+    """course.results.record is a no-op while grading: its file would be outside the sandbox."""
+    from course import protocol
+    from grader.engine import _kernel_env
+
+    class Settings:
+        profile = "quick"
+
+    assert _kernel_env(Settings(), None)[protocol.RESULTS_FILE_ENV] == ""

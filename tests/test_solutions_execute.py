@@ -61,6 +61,11 @@ TOLERANCES = {
     # hundred SGD steps moves a training loss by a few hundredths and a 1000-image test accuracy by a few points.
     "09_cnn_architectures": {"degradation_final_train_loss": 0.1, "degradation_test_accuracy": 0.08,
                              "degradation_history": 0.15},
+    # 10: the shipped model is fixed, so its predictions are deterministic; another CPU's round-off can flip
+    # a prediction at a decision boundary (one image of 500 is 0.002) or a gradient's sign where it is ~0.
+    "10_visualizing_convnets": {"test_accuracy": 0.01, "occlusion_min_probability": 0.02,
+                                "neighbour_label_agreement": 0.02, "fgsm_accuracy": 0.03,
+                                "fooling_success_rate": 0.2, "fooling_mean_steps": 1.0},
 }
 
 
