@@ -151,6 +151,9 @@ EQUIVALENT = {
         'fgsm_attack': {
             'scores_model = keras.Model(model.inputs[0], model.layers[-2].output) -> scores_model = keras.Model(model.inputs[-1], model.layers[-2].output)':
                 "the contract's models have one input: inputs[0] and inputs[-1] are the same tensor",
+            'scores_model = keras.Model(model.inputs[0], model.layers[-2].output) -> scores_model = keras.Model(model.inputs[0], model.layers[-1].output)':
+                "Keras' softmax layer keeps its logits on its output (_keras_logits), and the cross-entropy with "
+                "from_logits=True uses them (with a warning): the same loss, the same gradient",
         },
         'fooling_image': {
             'scores_model = keras.Model(model.inputs[0], model.layers[-2].output) -> scores_model = keras.Model(model.inputs[-1], model.layers[-2].output)':
