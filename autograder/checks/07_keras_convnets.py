@@ -172,16 +172,27 @@ SALIENCY_MODELS = {
 
 
 def saliency_model(kind):
-    """A small random ConvNet ending in a separate softmax, rebuilt identically from its seed."""
+    """A small random ConvNet ending in a separate softmax, rebuilt identically from its seed.
+
+    It is built twice, in the student's kernel and in the grader: its weights come from
+    ``np.random.default_rng(seed)``, not from Keras' initializers, whose process-wide random state another
+    thread may advance between the seeding and the draw (the two builds then differ; seen under load in 10).
+    """
     import keras
 
     shape, classes, seed = SALIENCY_MODELS[kind]
-    keras.utils.set_random_seed(seed)
-    return keras.Sequential([
+    model = keras.Sequential([
         keras.Input(shape),
         keras.layers.Conv2D(8, 3, padding="same", activation="tanh"), keras.layers.MaxPooling2D(),
         keras.layers.Conv2D(8, 3, padding="same", activation="relu"), keras.layers.Flatten(),
         keras.layers.Dense(classes), keras.layers.Activation("softmax")])
+    rng = np.random.default_rng(seed)
+    for var in model.weights:
+        shape = tuple(var.shape)
+        fan_in = int(np.prod(shape[:-1])) if len(shape) > 1 else 0
+        values = rng.normal(0.0, np.sqrt(2.0 / fan_in), shape) if fan_in else rng.normal(0.0, 0.05, shape)
+        var.assign(values.astype("float32"))
+    return model
 
 
 def _saliency_cases() -> list:
