@@ -180,9 +180,27 @@ def replace_cell_source(page, cell, source: str) -> None:
     page.keyboard.insert_text(source)
 
 
-def run_cell(page, cell) -> None:
-    cell.locator(".cm-content").click()
-    page.keyboard.press("Shift+Enter")
+def run_cell(page, cell, tries: int = 3) -> None:
+    """Clicks into a cell and presses Shift+Enter, as a student does, until the cell shows it ran.
+
+    Under load a keystroke can reach the page before the editor has focus and is lost: the prompt
+    then stays ``[ ]:``. A student would press again; so does this, at most ``tries`` times.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    prompt = cell.locator(".jp-InputArea-prompt").first
+    for _ in range(tries):
+        cell.scroll_into_view_if_needed()
+        cell.locator(".cm-content").click()
+        page.keyboard.press("Shift+Enter")
+        try:
+            page.wait_for_function(
+                "(p) => /\\[(\\*|\\d+)\\]/.test(p.textContent)", arg=prompt.element_handle(),
+                timeout=60_000)
+            return
+        except PlaywrightTimeoutError:
+            continue
+    raise AssertionError(f"the cell never started after {tries} clicks and Shift+Enter: {cell.inner_text()[:80]!r}")
 
 
 def wait_kernel_ready(page, timeout_s: float = 300) -> None:
@@ -197,7 +215,11 @@ def wait_kernel_ready(page, timeout_s: float = 300) -> None:
 
 
 def wait_output(cell, text: str, timeout_s: float = 240) -> None:
-    """Waits until the cell's output shows ``text`` (a cell just run may not show ``[*]`` yet)."""
+    """Waits until the cell's output shows ``text`` (a cell just run may not show ``[*]`` yet).
+
+    The cell is scrolled into view first: JupyterLab may not render the content of cells off screen.
+    """
+    cell.scroll_into_view_if_needed()
     cell.locator(".jp-OutputArea").filter(has_text=text).first.wait_for(state="visible", timeout=timeout_s * 1000)
 
 
