@@ -7,6 +7,7 @@
     $ course autograde SUBMISSIONS --out grading/results --profile quick
     $ course check notebooks/01_knn/01_knn.ipynb          # my notebook's visible tests, per test
     $ course check --hidden notebooks/01_knn/01_knn.ipynb # hidden tests too (needs the whole repo)
+    $ course export --to canvas grading/results/grades.csv   # canvas.csv and questions.csv beside it
 
 Exit status: 0 on success; 1 when something failed (a test, a submission, a check of --check);
 2 for a usage error or a notebook that could not be run.
@@ -67,8 +68,10 @@ def _cmd_clean(args) -> int:
 
 def _cmd_autograde(args) -> int:
     from course.config import DEFAULT_PROFILE, check_profile
+    from course.paths import course_layout
     from course.protocol import PROFILE_ENV
     from grader.autograde import autograde
+    from grader.late import CONFIG_FILE, LateConfigError, load_policy
     from grader.reports import summary_table
 
     # The command line is the one place that reads the environment; below it, everything is a parameter.
@@ -79,6 +82,15 @@ def _cmd_autograde(args) -> int:
         return 2
     cell_timeout = args.cell_timeout or (float(os.environ[CELL_TIMEOUT_ENV]) if os.environ.get(CELL_TIMEOUT_ENV)
                                          else None)
+    config_path = Path(args.config) if args.config else course_layout().root / CONFIG_FILE
+    if args.config and not config_path.is_file():
+        print(f"course autograde: --config {args.config}: no such file", file=sys.stderr)
+        return 2
+    try:
+        policy = load_policy(config_path)
+    except LateConfigError as exc:
+        print(f"course autograde: {exc}", file=sys.stderr)
+        return 2
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     limits = {k: v for k, v in dict(cell_seconds=cell_timeout, notebook_seconds=args.notebook_timeout,
@@ -86,10 +98,30 @@ def _cmd_autograde(args) -> int:
                                      processes=args.max_processes).items() if v}
     subs = autograde(Path(args.submissions), out, args.assignment or None, profile=profile,
                      progress=not args.no_progress, workers=args.workers, scheduler=args.scheduler, limits=limits,
-                     allow_unsandboxed=args.unsafe_no_sandbox)
+                     allow_unsandboxed=args.unsafe_no_sandbox, policy=policy)
     print(summary_table(subs))
     print(f"grades: {out / 'grades.csv'}; per-test results: {out / 'cells.csv'}; feedback: {out / 'feedback'}")
     return 0 if all(s.status == "graded" for s in subs) else 1
+
+
+def _cmd_export(args) -> int:
+    from grader.export import ExportError, read_grades, write_canvas, write_questions
+
+    grades_csv = Path(args.grades)
+    out = Path(args.out) if args.out else grades_csv.parent
+    try:
+        grades = read_grades(grades_csv)
+        out.mkdir(parents=True, exist_ok=True)
+        warnings = write_canvas(grades, out / "canvas.csv", Path(args.roster) if args.roster else None)
+        write_questions(grades, out / "questions.csv")
+    except ExportError as exc:
+        print(f"course export: {exc}", file=sys.stderr)
+        return 2
+    for w in warnings:
+        print(f"WARNING: {w}", file=sys.stderr)
+    print(f"Canvas gradebook import: {out / 'canvas.csv'} ({len(grades.points)} assignment column(s)); "
+          f"points per test: {out / 'questions.csv'} ({len(grades.cell_points)} test(s))")
+    return 0
 
 
 def _cmd_check(args) -> int:
@@ -167,7 +199,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-processes", type=int, metavar="N", help="processes of each sandbox (default 256)")
     p.add_argument("--unsafe-no-sandbox", action="store_true",
                    help="grade without bubblewrap if it is missing (student code runs as you: trusted code only)")
+    p.add_argument("--config", metavar="TOML",
+                   help="the course config with deadlines and the late penalty (default: course.toml in the "
+                        "repository; without one nothing is late)")
     p.set_defaults(func=_cmd_autograde)
+
+    p = sub.add_parser("export", help="write grades for an LMS: Canvas's gradebook import, points per test",
+                       description="Reads GRADES (the grades.csv of course autograde) and the cells.csv beside it; "
+                                   "writes canvas.csv (Canvas's gradebook-import CSV, one column per assignment, "
+                                   "scores after the late penalty) and questions.csv (one row per student, one "
+                                   "column per test cell, the points earned).")
+    p.add_argument("grades", metavar="GRADES", help="grades.csv written by course autograde")
+    p.add_argument("--to", choices=["canvas"], default="canvas", help="the format (default: canvas)")
+    p.add_argument("--roster", metavar="CSV",
+                   help="Canvas's gradebook export: rows, names, IDs and sections come from it, and its "
+                        "assignment columns (e.g. '01_knn (4321)') are kept")
+    p.add_argument("--out", metavar="DIR", help="folder to write to (default: the folder of GRADES)")
+    p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser("check", help="run a notebook's tests; print pass/fail, points and messages per test",
                        formatter_class=argparse.RawDescriptionHelpFormatter,

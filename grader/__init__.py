@@ -14,6 +14,8 @@ holds a reference value either: those stay in ``autograder/``, which no sandbox 
 - ``grader.autograde``        a folder of submissions: precheck, tasks, resumable results
 - ``grader.cluster``          grading on Dask (``LocalCluster`` or a scheduler)
 - ``grader.reports``          grades and cells CSVs, feedback pages, the summary
+- ``grader.late``             deadlines and the late penalty (``course.toml``, ``timestamp.txt``)
+- ``grader.export``           grades for an LMS: Canvas's gradebook import, points per test
 - ``grader.check``            ``course check``: a notebook's tests, per test, for self-study
 - ``grader.release``          student notebooks from the sources, never overwriting a student's work
 - ``grader.notebooks``        reading, validating and cleaning ``.ipynb`` files

@@ -35,6 +35,7 @@ from pathlib import Path
 from course import config
 from course.paths import Layout, course_layout
 from grader import reports
+from grader.late import Lateness, LatePolicy, lateness, read_timestamp
 from grader.merge import foreign_notebook_problem
 from grader.notebooks import NotebookError, read_notebook
 
@@ -59,6 +60,12 @@ class Submission:
     notes: list = field(default_factory=list)
     digest: str = ""
     reused: bool = False
+    late: Lateness = field(default_factory=lambda: Lateness("", 0, 0.0, ""))
+
+    @property
+    def final_score(self) -> float:
+        """The score after the late penalty (``grader.late``)."""
+        return self.late.apply(self.score, self.max_score)
 
 
 def discover(submissions_dir: Path, assignments: list[str] | None = None) -> list[Submission]:
@@ -234,7 +241,8 @@ def _apply(sub: Submission, result: dict) -> None:
 def autograde(submissions_dir: Path, out_dir: Path, assignments: list[str] | None = None, *,
               profile: str = config.DEFAULT_PROFILE, progress: bool = True, workers: int = 1,
               scheduler: str | None = None, limits: dict | None = None, allow_unsandboxed: bool = False,
-              gradebook: bool = True, layout: Layout | None = None, log=print) -> list[Submission]:
+              gradebook: bool = True, layout: Layout | None = None, policy: LatePolicy | None = None,
+              log=print) -> list[Submission]:
     """Grades every submission under ``submissions_dir``; writes CSVs, feedback and the gradebook.
 
     Args:
@@ -249,6 +257,8 @@ def autograde(submissions_dir: Path, out_dir: Path, assignments: list[str] | Non
             as you: only for trusted code).
         gradebook: also write nbgrader's gradebook (``work/gradebook.db``).
         layout: the course repository (default: this package's).
+        policy: deadlines and the late penalty (``grader.late``; default: none). The grade stays the
+            same; the penalty is reported beside it (``final_score``).
 
     Returns:
         the submissions, each with its status, score and per-cell results.
@@ -268,6 +278,7 @@ def autograde(submissions_dir: Path, out_dir: Path, assignments: list[str] | Non
     subs = discover(submissions_dir, assignments)
     tasks, limit_notes = {}, {}
     for sub in subs:
+        sub.late = lateness(policy or LatePolicy.none(), sub.assignment, read_timestamp(sub.folder))
         precheck(sub, layout)
         if sub.status == "error":
             continue

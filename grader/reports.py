@@ -38,10 +38,13 @@ def write_reports(subs: list, out_dir: Path, feedback_dir: Path) -> None:
     """Writes ``grades.csv``, ``cells.csv`` and copies the feedback into ``out_dir``."""
     with open(out_dir / "grades.csv", "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["student", "assignment", "score", "max_score", "status", "message", "seconds"])
+        writer.writerow(["student", "assignment", "score", "max_score", "status", "message", "seconds",
+                         "submitted_at", "days_late", "late_penalty", "final_score", "late_note"])
         for s in subs:
+            penalty = s.score - s.final_score
             writer.writerow([s.student, s.assignment, f"{s.score:g}", f"{s.max_score:g}", s.status, s.message,
-                             f"{s.seconds:.1f}"])
+                             f"{s.seconds:.1f}", s.late.submitted_at, s.late.days_late, f"{penalty:g}",
+                             f"{s.final_score:g}", s.late.note])
     with open(out_dir / "cells.csv", "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["student", "assignment", "notebook", "grade_id", "score", "max_score", "message"])
@@ -61,6 +64,8 @@ def summary_table(subs: list) -> str:
     for s in subs:
         score = f"{s.score:g} / {s.max_score:g}" if s.status == "graded" else "-"
         status = s.status + (" (unchanged, not regraded)" if s.reused else "") + (f": {s.message}" if s.message else "")
+        if s.status == "graded" and s.late.fraction:
+            status += f"; {s.late.note}: {s.final_score:g} after the penalty"
         lines.append(f"{s.student:20s} {s.assignment:22s} {score:>11s}  {status}")
     graded = sum(s.status == "graded" for s in subs)
     lines.append(f"{graded} graded, {len(subs) - graded} could not be graded")

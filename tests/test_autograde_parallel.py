@@ -4,9 +4,11 @@ import csv
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -100,14 +102,54 @@ def test_resume_after_kill_grades_only_what_is_missing_or_changed(tmp_path):
     assert "(unchanged, not regraded)" not in untouched
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _dask(*args, log):
+    """Starts ``dask ARGS`` as its own process (as a cluster's admin would), its output in ``log``."""
+    dask = Path(sys.executable).with_name("dask")
+    return subprocess.Popen([str(dask), *args], stdout=log, stderr=subprocess.STDOUT, cwd="/",
+                            start_new_session=True)
+
+
 @pytest.mark.slow
 def test_grading_on_an_existing_dask_cluster(tmp_path):
-    from dask.distributed import LocalCluster
+    """A real ``dask scheduler`` and ``dask worker``, separate processes as on a cluster, not a LocalCluster."""
+    from dask.distributed import Client
 
     subs = tmp_path / "subs"
     shutil.copytree(SAMPLES / "01_knn" / "untouched", subs / "untouched")
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        run = grade(subs, tmp_path / "out", "--scheduler", cluster.scheduler_address)
+    shutil.copytree(SAMPLES / "01_knn" / "correct", subs / "correct")
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    log = open(tmp_path / "dask.log", "w")
+    procs = [_dask("scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1], "--no-dashboard",
+                   log=log)]
+    try:
+        procs.append(_dask("worker", address, "--nthreads", "1", "--nworkers", "1", "--memory-limit", "0",
+                           "--no-dashboard", "--name", "grader-1", log=log))
+        with Client(address, timeout=120) as client:
+            client.wait_for_workers(1, timeout=180)
+            client.get_task_stream()  # the scheduler records, from now on, which worker runs each task
+            run = grade(subs, tmp_path / "out", "--scheduler", address)
+            (worker_address, worker), = client.scheduler_info()["workers"].items()
+            # the scheduler's task stream: which worker ran each task (submitted by course autograde's own client)
+            graded_by = {t["key"].split("-")[1]: t["worker"] for t in client.get_task_stream()
+                         if str(t["key"]).startswith("grade-")}
+    finally:
+        for proc in procs[::-1]:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+    print((tmp_path / "dask.log").read_text()[-3000:])
     assert run.returncode == 0
-    row = next(csv.DictReader(open(tmp_path / "out" / "grades.csv")))
-    assert (row["status"], float(row["score"]), float(row["max_score"])) == ("graded", 0.0, 21.0)
+    rows = {r["student"]: r for r in csv.DictReader(open(tmp_path / "out" / "grades.csv"))}
+    assert {s: (r["status"], float(r["score"]), float(r["max_score"])) for s, r in rows.items()} == {
+        "untouched": ("graded", 0.0, 21.0), "correct": ("graded", 21.0, 21.0)}
+    assert worker["name"] == "grader-1"
+    assert graded_by == {"untouched": worker_address, "correct": worker_address}
