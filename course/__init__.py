@@ -20,3 +20,8 @@ Nothing here answers a graded cell, and nothing here decides a grade (that is ``
 """
 
 __version__ = "0.1.0"
+
+#: the course's public repository: where a notebook outside it (Colab, a laptop) installs the package
+#: from, and downloads the shipped models from, at this release's tag
+REPOSITORY = "https://github.com/dl-course/dl-course"
+RELEASE_TAG = f"v{__version__}"

@@ -2,9 +2,12 @@
 
 Fashion-MNIST is looked for, in order, in:
 
-1. the course data cache, ``$COURSE_DATA/fashion-mnist`` or ``<repo>/data/fashion-mnist``;
-2. Debian's ``dataset-fashion-mnist`` package, ``/usr/share/datasets/fashion-mnist``;
-3. the download that ``keras.datasets.fashion_mnist`` uses (same four files), saved in the cache.
+1. the course data cache, ``$COURSE_DATA/fashion-mnist``, else ``<repo>/data/fashion-mnist`` in a
+   clone, else ``~/.cache/dl-course/fashion-mnist`` (Colab, an installed package);
+2. Keras' own cache, ``~/.keras/datasets/fashion-mnist`` (where ``keras.datasets.fashion_mnist``
+   saves its download);
+3. Debian's ``dataset-fashion-mnist`` package, ``/usr/share/datasets/fashion-mnist``;
+4. the download that ``keras.datasets.fashion_mnist`` uses (same four files), saved in the cache.
 
 Every file is checked against its SHA-256 before use. When no place works, the error names
 every place and what was wrong there.
@@ -17,6 +20,7 @@ Usage:
 
 import gzip
 import hashlib
+import os
 import shutil
 import warnings
 from dataclasses import dataclass
@@ -62,6 +66,12 @@ def cache_dir() -> Path:
     return data_dir() / "fashion-mnist"
 
 
+def keras_cache_dir() -> Path:
+    """Returns where ``keras.datasets.fashion_mnist`` keeps its download (``$KERAS_HOME``, else ~/.keras)."""
+    home = os.environ.get("KERAS_HOME")
+    return (Path(home).expanduser() if home else Path.home() / ".keras") / "datasets" / "fashion-mnist"
+
+
 def _problems_in(folder: Path) -> list[str]:
     """Returns what is wrong with a candidate folder (empty when all four files verify)."""
     if not folder.is_dir():
@@ -100,7 +110,7 @@ def locate_fashion_mnist(download: bool = True) -> Path:
         DataNotFoundError: naming every place looked at and what was wrong there.
     """
     report = []
-    for folder in (cache_dir(), DEBIAN_DIR):
+    for folder in (cache_dir(), keras_cache_dir(), DEBIAN_DIR):
         problems = _problems_in(folder)
         if not problems:
             if any(not p.endswith("no such folder") for p in report):

@@ -6,7 +6,8 @@ what ``release`` last wrote (someone worked in it) is kept under a timestamped n
 copy, ``<name>.mine-<YYYYmmdd-HHMMSS>.ipynb``, and ``release`` says so. What it last wrote is
 recorded in a git-ignored manifest (``course.paths.Layout.release_manifest``: file -> SHA-256);
 without a manifest (a fresh clone) the committed version, as git has it, counts as what was
-written. ``release_differences()`` releases into a temporary folder and lists how the committed
+written. Each student notebook begins with the cells that install the course where it is missing
+(``grader.install_cell``: Colab). ``release_differences()`` releases into a temporary folder and lists how the committed
 student notebooks differ from what release produces.
 """
 
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from course.paths import Layout, course_layout
+from grader.install_cell import add_install_cells
 from grader.nbgrader_bridge import make_api, require_success
 from grader.notebooks import clean_notebook, read_notebook, write_notebook
 
@@ -101,7 +103,7 @@ def _generate(layout: Layout, ids: list[str], out_dir: Path, db_url: str | None)
             raise FileNotFoundError(f"no assignment {aid!r} in solutions/ (have: {', '.join(layout.assignment_ids())})")
         require_success(api.generate_assignment(aid, force=True, create=True), f"generate_assignment {aid}")
         for path in sorted((Path(out_dir) / aid).glob("*.ipynb")):
-            write_notebook(clean_notebook(read_notebook(path)), path)
+            write_notebook(clean_notebook(add_install_cells(read_notebook(path))), path)
 
 
 def release(ids: list[str] | None = None, layout: Layout | None = None, db_url: str | None = None,
