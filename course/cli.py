@@ -8,6 +8,7 @@
     $ course check notebooks/01_knn/01_knn.ipynb          # my notebook's visible tests, per test
     $ course check --hidden notebooks/01_knn/01_knn.ipynb # hidden tests too (needs the whole repo)
     $ course export --to canvas grading/results/grades.csv   # canvas.csv and questions.csv beside it
+    $ course similarity SUBMISSIONS --assignment 01_knn   # pairs that share answer code, in an HTML report
 
 Exit status: 0 on success; 1 when something failed (a test, a submission, a check of --check);
 2 for a usage error or a notebook that could not be run.
@@ -138,6 +139,20 @@ def _cmd_check(args) -> int:
     return 0 if report.ok else 1
 
 
+def _cmd_similarity(args) -> int:
+    from grader.similarity import format_pairs, similarity_report
+
+    out = Path(args.out or Path("grading") / "similarity" / f"{args.assignment}.html")
+    try:
+        report = similarity_report(Path(args.submissions), args.assignment, out, top=args.top)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"course similarity: {exc}", file=sys.stderr)
+        return 2
+    print(format_pairs(report, args.top))
+    print(f"report: {report.html}")
+    return 1 if report.problems else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="course",
@@ -245,6 +260,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar (none is shown unless stderr is a terminal)")
     p.set_defaults(func=_cmd_check)
+
+    p = sub.add_parser("similarity", help="rank pairs of submissions by the answer code they share; HTML report",
+                       description="Compares the answer cells of SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb "
+                                   "pair by pair with copydetect, the starter code of the student notebook left "
+                                   "out (renaming variables or rewriting comments does not hide a copy); prints the "
+                                   "most similar pairs and writes an HTML report with the code they share "
+                                   "highlighted. Submissions are read, never modified; a broken one is reported "
+                                   "and the others are compared. Exit status 1 when some submission could not be "
+                                   "read, 2 for an unknown assignment or no submissions.")
+    p.add_argument("submissions", metavar="SUBMISSIONS", help="folder of <student>/<assignment>/ folders")
+    p.add_argument("--assignment", required=True, metavar="ID", help="the assignment to compare (e.g. 01_knn)")
+    p.add_argument("--out", metavar="HTML", help="the report to write (default: grading/similarity/<ID>.html)")
+    p.add_argument("--top", type=int, default=20, metavar="N",
+                   help="how many of the most similar pairs to print and show (default 20)")
+    p.set_defaults(func=_cmd_similarity)
     return parser
 
 
