@@ -9,6 +9,7 @@
     $ course check --hidden notebooks/01_knn/01_knn.ipynb # hidden tests too (needs the whole repo)
     $ course export --to canvas grading/results/grades.csv   # canvas.csv and questions.csv beside it
     $ course similarity SUBMISSIONS --assignment 01_knn   # pairs that share answer code, in an HTML report
+    $ course gradescope build 01_knn --out 01_knn-gradescope.zip --profile quick   # a Gradescope autograder
 
 Exit status: 0 on success; 1 when something failed (a test, a submission, a check of --check);
 2 for a usage error or a notebook that could not be run.
@@ -137,6 +138,21 @@ def _cmd_check(args) -> int:
         return 2
     print(format_report(report, color=sys.stdout.isatty() and not os.environ.get("NO_COLOR")))
     return 0 if report.ok else 1
+
+
+def _cmd_gradescope(args) -> int:
+    from grader.gradescope import build_autograder
+
+    limits = {k: v for k, v in dict(cell_seconds=args.cell_timeout, notebook_seconds=args.notebook_timeout).items()
+              if v}
+    try:
+        out = build_autograder(args.assignment, Path(args.out) if args.out else None, profile=args.profile,
+                               limits=limits, require_sandbox=args.require_sandbox)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"course gradescope build: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {out}: upload it as the autograder of a Gradescope programming assignment")
+    return 0
 
 
 def _cmd_similarity(args) -> int:
@@ -275,6 +291,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, default=20, metavar="N",
                    help="how many of the most similar pairs to print and show (default 20)")
     p.set_defaults(func=_cmd_similarity)
+    p = sub.add_parser("gradescope", help="build a Gradescope autograder zip",
+                       description="Gradescope's autograder of an assignment (see README, Gradescope).")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = actions.add_parser("build", help="write ASSIGNMENT's autograder zip",
+                           description="Writes a zip in Gradescope's autograder format: setup.sh (installs Python, "
+                                       "bubblewrap, util-linux, Fashion-MNIST and this course), run_autograder "
+                                       "(grades /autograder/submission/<notebook>.ipynb with the engine of course "
+                                       "autograde and writes /autograder/results/results.json: one test per graded "
+                                       "cell, hidden tests visible after grades are published), and the "
+                                       "assignment's source notebook, hidden checks and references. No other "
+                                       "assignment's checks and no sample submission go in.")
+    p.add_argument("assignment", metavar="ASSIGNMENT", help="assignment id, e.g. 01_knn")
+    p.add_argument("--out", metavar="ZIP", help="the zip to write (default grading/gradescope/<id>-autograder.zip)")
+    p.add_argument("--profile", choices=["quick", "full"], default="full",
+                   help="profile submissions are graded in on Gradescope (default: full)")
+    p.add_argument("--cell-timeout", type=float, metavar="S",
+                   help="seconds per cell (default 3x the reference run's time, at least 120)")
+    p.add_argument("--notebook-timeout", type=float, metavar="S",
+                   help="seconds per notebook (default 5x the reference run's time, at least 600); keep it below "
+                        "the autograder timeout set on Gradescope")
+    p.add_argument("--require-sandbox", action="store_true",
+                   help="refuse to grade where bubblewrap does not work in Gradescope's container (default: "
+                        "grade without it and say so in the results)")
+    p.set_defaults(func=_cmd_gradescope)
     return parser
 
 

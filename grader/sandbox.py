@@ -18,8 +18,13 @@ Each kernel runs in its own process tree, made with Debian's ``bubblewrap`` (``b
 
 The kernel cannot reach a TCP port of the grader (its network namespace has only its own
 loopback), so the grader talks to it over ZeroMQ's ``ipc`` transport: Unix sockets in ``/ipc``,
-a folder bound into the sandbox. The kernel is started through a shell (``sh -c 'kernel & wait'``)
-because under a new PID namespace ipykernel must not be PID 1 (it would think its parent died).
+a folder bound into the sandbox. The kernel is started through a shell (``sh -c 'kernel & wait $!'``)
+because under a new PID namespace ipykernel must not be PID 1 (it would think its parent died);
+the shell waits for the kernel alone, so a kernel that dies is seen at once.
+
+Without bubblewrap (``allow_unsandboxed``), a root grader still runs the kernel as a user of its
+own with ``setpriv``: no namespaces, but no reading of root-only files (a Gradescope image's hidden
+checks) and no writing of the grader's.
 
 A limit that cannot be applied on this machine is reported once, loudly, on stderr and in
 ``Sandbox.warnings``; without ``bwrap`` at all the grader refuses to run unless told
@@ -286,7 +291,7 @@ class SandboxKernel:
             if self.grader_files:
                 env[GRADING_DIR_ENV] = "/grader"
             setup = 'mkdir -p /tmp/work && { [ -d /submission ] && cp -r /submission/. /tmp/work/ 2>/dev/null; true; }'
-            shell = f"{setup}; {watchdog} {kernel_cmd} & wait"
+            shell = f"{setup}; {watchdog} {kernel_cmd} & wait $!"
             cmd = [bwrap] + (["--die-with-parent"] if self.die_with_parent else [])
             cmd += ["--new-session", "--unshare-pid", "--unshare-net", "--unshare-ipc",
                     "--unshare-uts", "--hostname", "sandbox", "--clearenv"]
@@ -345,7 +350,22 @@ class SandboxKernel:
             if self.grader_files:
                 env[GRADING_DIR_ENV] = str(self.grader_files)
             limits = self._prlimit_args() if self.isolate else []
-            cmd = limits + ["sh", "-c", f"{watchdog} {kernel_cmd} & wait"]
+            drop = []
+            if uid is not None and not self.in_place and not _runs_as(uid, sys.executable):
+                self._warn(f"the kernel runs as root: {sys.executable} cannot be run by another user (a parent "
+                           "folder such as /root is private); install the environment from a Python all users can "
+                           "read to have it run as a user of its own")
+            elif uid is not None and not self.in_place:
+                # No namespaces, but as root the kernel still becomes a user of its own: it cannot read what
+                # only root may read (a Gradescope image's hidden checks), write the grader's files, or
+                # signal the grader; the per-user process limit holds.
+                for path in [work, *work.rglob("*")]:
+                    os.lchown(path, uid, uid)
+                self.uid = uid
+                _reap_uid(uid)
+                drop = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
+                        "--no-new-privs"]
+            cmd = limits + drop + ["sh", "-c", f"{watchdog} {kernel_cmd} & wait $!"]
             env = {**os.environ, **env}
         self.cgroup = _Cgroup(f"k{os.getpid()}-{uuid.uuid4().hex[:8]}",
                               self.limits.memory_bytes if self.isolate else None,
@@ -651,6 +671,18 @@ def _uid_processes(uid: int) -> list:
             except (OSError, ValueError, IndexError):
                 continue
     return found
+
+
+def _runs_as(uid: int, python: str) -> bool:
+    """Whether ``python`` starts as the unprivileged ``uid`` (it cannot when a parent folder is private)."""
+    try:
+        # as the kernel is started: through sh (setpriv's own exec can still pass where the kernel's cannot)
+        run = subprocess.run(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
+                              "--no-new-privs", "sh", "-c", 'exec "$0" -c ""', python],
+                             capture_output=True, timeout=60, cwd="/")
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return run.returncode == 0
 
 
 def _reap_uid(uid: int, seconds: float = 20.0) -> None:

@@ -6,7 +6,7 @@ import pytest
 from course.cli import build_parser
 from helpers import ROOT
 
-SUBCOMMANDS = ["data", "release", "clean", "autograde"]
+SUBCOMMANDS = ["data", "release", "clean", "autograde", "check", "export", "similarity", "gradescope"]
 
 
 @pytest.mark.parametrize("args", [[]] + [[c] for c in SUBCOMMANDS])
