@@ -5,6 +5,9 @@ import json
 import shutil
 from pathlib import Path
 
+#: what nbgrader's release_feedback reads beside each feedback page (nbgrader submit writes both)
+NBGRADER_FEEDBACK_FILES = ("timestamp.txt", "submission_secret.txt")
+
 
 def feedback_html(nb, student: str, assignment: str, graded: list, notes: list) -> str:
     """The feedback page of one notebook: a score table, the grader's notes, the executed notebook.
@@ -56,6 +59,15 @@ def write_reports(subs: list, out_dir: Path, feedback_dir: Path) -> None:
         shutil.rmtree(target)
     if feedback_dir.is_dir():
         shutil.copytree(feedback_dir, target)
+    # nbgrader release_feedback takes each page with the submission's timestamp and secret beside it:
+    # with them, `nbgrader release_feedback ID --CourseDirectory.feedback_directory=OUT/feedback` releases these
+    for s in subs:
+        folder = target / s.student / s.assignment
+        if s.status != "graded" or not folder.is_dir():
+            continue
+        for name in NBGRADER_FEEDBACK_FILES:
+            if (s.folder / name).is_file():
+                shutil.copyfile(s.folder / name, folder / name)
 
 
 def summary_table(subs: list) -> str:
