@@ -18,6 +18,7 @@ holds a reference value either: those stay in ``autograder/``, which no sandbox 
 - ``grader.export``           grades for an LMS: Canvas's gradebook import, points per test
 - ``grader.gradescope``       Gradescope: the autograder zip, and the results.json its run_autograder writes
 - ``grader.similarity``       ``course similarity``: pairs that share answer code (copydetect), HTML report
+- ``grader.answers``          ``answers/<id>.md``: the inline questions' model answers, for self-study
 - ``grader.install_cell``     the cells that install the course in a student notebook where it is missing
 - ``grader.check``            ``course check``: a notebook's tests, per test, for self-study
 - ``grader.release``          student notebooks from the sources, never overwriting a student's work

@@ -40,7 +40,7 @@ from grader.merge import foreign_notebook_problem
 from grader.notebooks import NotebookError, read_notebook
 
 #: bump when grading changes in a way that must invalidate stored results
-GRADER_VERSION = "3"
+GRADER_VERSION = "4"
 MAX_SUBMISSION_BYTES = 64 * 2**20
 
 
@@ -57,10 +57,16 @@ class Submission:
     max_score: float = 0.0
     seconds: float = 0.0
     cells: list = field(default_factory=list)  # (notebook, grade_id, score, max_score, message)
+    manual: list = field(default_factory=list)  # (notebook, grade_id, points, answered): graded by hand
     notes: list = field(default_factory=list)
     digest: str = ""
     reused: bool = False
     late: Lateness = field(default_factory=lambda: Lateness("", 0, 0.0, ""))
+
+    @property
+    def manual_points(self) -> float:
+        """The points of the manually graded cells (inline questions), which the instructor gives."""
+        return float(sum(m[2] for m in self.manual))
 
     @property
     def final_score(self) -> float:
@@ -163,7 +169,7 @@ def grade_submission(task: dict) -> dict:
 
     start = time.monotonic()
     out = {"student": task["student"], "assignment": task["assignment"], "status": "graded", "message": "",
-           "score": 0.0, "max_score": 0.0, "cells": [], "notes": [], "digest": task.get("digest", ""),
+           "score": 0.0, "max_score": 0.0, "cells": [], "manual": [], "notes": [], "digest": task.get("digest", ""),
            "feedback": {}, "autograded": {}, "warnings": []}
     layout = course_layout(task.get("root"))
     settings = Settings(profile=task["profile"], limits=Limits(**task.get("limits", {})), hidden=True, sandbox=True,
@@ -179,12 +185,14 @@ def grade_submission(task: dict) -> dict:
                                     settings, layout)
             cells = [(t.notebook, t.grade_id, t.score, t.points, t.message) for t in result.tests]
             out["cells"] += [list(c) for c in cells]
+            out["manual"] += [[m.notebook, m.grade_id, m.points, m.answered] for m in result.manual]
             out["notes"] += result.notes
             out["warnings"] += [w for w in result.warnings if w not in out["warnings"]]
             out["autograded"][source.name] = nbformat.writes(result.notebook)
             try:
                 out["feedback"][source.name] = reports.feedback_html(result.notebook, task["student"],
-                                                                     task["assignment"], cells, result.notes)
+                                                                     task["assignment"], cells, result.notes,
+                                                                     result.manual)
             except Exception as exc:  # noqa: BLE001 - the grade stands without its page
                 out["message"] = f"graded, but feedback could not be written ({type(exc).__name__}: {exc})"
         out["score"] = float(sum(c[2] for c in out["cells"]))
@@ -235,6 +243,7 @@ def _apply(sub: Submission, result: dict) -> None:
     sub.score, sub.max_score = result.get("score", 0.0), result.get("max_score", 0.0)
     sub.seconds = result.get("seconds", 0.0)
     sub.cells = [tuple(c) for c in result.get("cells", [])]
+    sub.manual = [tuple(m) for m in result.get("manual", [])]
     sub.notes = result.get("notes", [])
 
 

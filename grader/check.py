@@ -17,7 +17,7 @@ folder; the student's file is never modified.
 
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from course import config
@@ -40,6 +40,7 @@ class CheckReport:
     tests: list
     cell_errors: list  # (code cell number, grade_id or first line, message) of non-test cells that raised
     notes: list
+    manual: list = field(default_factory=list)  # grader.engine.ManualAnswer: the inline questions
 
     @property
     def failed(self) -> list:
@@ -119,7 +120,7 @@ def check_notebook(path: Path, hidden: bool = False, profile: str = "quick", ass
         raise CheckError(f"{path}: no test cells (cells with nbgrader metadata 'grade: true'); "
                          "is it a course notebook?")
     return CheckReport(path, hidden, profile, time.monotonic() - start, result.tests, result.cell_errors,
-                       result.notes)
+                       result.notes, result.manual)
 
 
 def _indent(text: str, prefix: str) -> str:
@@ -155,6 +156,11 @@ def format_report(report: CheckReport, color: bool = False) -> str:
     if hidden:
         lines.append(f"{len(hidden)} hidden tests ({sum(t.points for t in hidden):g} points) run when your "
                      "instructor grades (`course check --hidden` runs them where the whole course repository is).")
+    if report.manual:
+        unanswered = [m.grade_id for m in report.manual if not m.answered]
+        lines.append(f"{len(report.manual)} inline questions ({sum(m.points for m in report.manual):g} points) are "
+                     "graded by hand" + (f"; not answered yet: {', '.join(unanswered)}" if unanswered else "")
+                     + ". Model answers for self-study: answers/ in the course repository.")
     if report.failed:
         lines.append(paint(f"{len(report.failed)} failed: {', '.join(t.grade_id for t in report.failed)}", "31"))
     else:

@@ -45,8 +45,10 @@ from grader.merge import (
     answer_ids,
     docstring,
     hidden_calls,
+    is_answered,
     is_hidden_test,
     is_released_hidden_test,
+    manual_cells,
     merge_with_source,
     nbgrader_meta,
     tested_function,
@@ -105,6 +107,16 @@ class Verdict:
 
 
 @dataclass
+class ManualAnswer:
+    """A manually graded answer cell (an inline question): its points wait for the instructor."""
+
+    notebook: str
+    grade_id: str
+    points: float
+    answered: bool  # the student wrote something beyond the prompt
+
+
+@dataclass
 class NotebookGrade:
     """What grading one notebook gave: verdicts, merge notes, sandbox warnings, the feedback notebook."""
 
@@ -113,6 +125,7 @@ class NotebookGrade:
     warnings: list
     notebook: nbformat.NotebookNode
     cell_errors: list  # (code cell number, grade_id or first line, message) of other cells that raised
+    manual: list = field(default_factory=list)  # ManualAnswer per manually graded cell of the source
 
 
 def reference_notebooks(assignment: str, nb_name: str, hidden: bool, student_nb,
@@ -167,7 +180,15 @@ def grade_notebook(student_nb, nb_name: str, assignment: str, workdir: Path, set
         tests = _score(cells, results, nb_name, functions, checks, cases, settings.hidden)
     cell_errors = _cell_errors(cells, results)
     executed = nbformat.v4.new_notebook(cells=cells, metadata=source_nb.metadata)
-    return NotebookGrade(tests, notes, warnings_, executed, cell_errors)
+    return NotebookGrade(tests, notes, warnings_, executed, cell_errors, _manual(cells, source_nb, nb_name))
+
+
+def _manual(cells: list, source_nb, nb_name: str) -> list:
+    """The source's manually graded cells with the points it gives them, and whether the student answered."""
+    answers = {nbgrader_meta(c).get("grade_id"): c.source for c in cells if c.metadata.get("course_role") == "answer"}
+    return [ManualAnswer(nb_name, nbgrader_meta(c)["grade_id"], float(nbgrader_meta(c).get("points", 0) or 0),
+                         is_answered(answers.get(nbgrader_meta(c)["grade_id"], "")))
+            for c in manual_cells(source_nb)]
 
 
 def _export_inputs(cells: list, settings: Settings, grader_dir: Path, layout: Layout) -> tuple:

@@ -84,8 +84,9 @@ def read_grades(grades_csv: Path) -> Grades:
         for row in _read_csv(cells_csv, ["student", "assignment", "grade_id", "score", "max_score"]):
             test = f"{row['assignment']}:{row['grade_id']}"
             where = f"the score of {row['student']}'s {test}"
-            grades.cells[(row["student"], test)] = _number(row["score"], cells_csv, where)
             grades.cell_points[test] = _number(row["max_score"], cells_csv, where)
+            if row["score"] != "":  # empty: graded by hand (an inline question), not yet known here
+                grades.cells[(row["student"], test)] = _number(row["score"], cells_csv, where)
     return grades
 
 

@@ -388,7 +388,7 @@ def gradescope_tests(cells: list, labels: dict) -> list:
     return entries
 
 
-def summary(nb_names: list, profile: str, tests: list, notes: list, sandbox_line: str) -> str:
+def summary(nb_names: list, profile: str, tests: list, notes: list, sandbox_line: str, manual: list = ()) -> str:
     """The top-level ``output``: visible points, how many hidden tests wait for publishing, notes, the sandbox.
 
     It never states the total or a hidden test's result: before publishing, students see only this
@@ -402,6 +402,9 @@ def summary(nb_names: list, profile: str, tests: list, notes: list, sandbox_line
     if hidden:
         lines.append(f"Hidden tests: {len(hidden)} tests worth {sum(t['max_score'] for t in hidden):g} points; "
                      "their results appear when your instructor publishes the grades.")
+    if manual:
+        lines.append(f"Questions graded by hand: {len(manual)} worth {sum(m[2] for m in manual):g} points "
+                     "(your instructor grades them on Gradescope).")
     if notes:
         lines += ["", "Notes from the grader:"] + [f"- {n}" for n in notes]
     return "\n".join(lines)
@@ -421,7 +424,7 @@ def graded_results(result: dict, labels: dict, settings: dict, notes: list, sand
         return error_results(f"the grader failed ({message}). {ASK_INSTRUCTOR}", seconds)
     tests = gradescope_tests(result["cells"], labels)
     output = summary(settings["notebooks"], settings["profile"], tests, notes + list(result.get("notes", [])),
-                     sandbox_line)
+                     sandbox_line, result.get("manual", []))
     return {"score": float(sum(t["score"] for t in tests)), "execution_time": round(seconds), "output": output,
             "output_format": "text", "stdout_visibility": "hidden", "tests": tests}
 

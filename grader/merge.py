@@ -24,8 +24,10 @@ def nbgrader_meta(cell) -> dict:
 
 def foreign_notebook_problem(student_nb, source_nb, assignment: str) -> str:
     """Says why a notebook is not one of this assignment's (none of its answer cells), else ''."""
-    answers = {nbgrader_meta(c).get("grade_id") for c in source_nb.cells if nbgrader_meta(c).get("solution")}
+    # the graded functions' cells: every assignment has inline_question_1, so those say nothing
+    answers = set(answer_ids(source_nb))
     present = {nbgrader_meta(c).get("grade_id") for c in student_nb.cells if nbgrader_meta(c).get("grade_id")}
+    present -= {nbgrader_meta(c).get("grade_id") for c in manual_cells(source_nb)}
     if answers & present:
         return ""
     others = sorted(present - answers)[:4]
@@ -159,9 +161,25 @@ def is_released_hidden_test(source: str) -> bool:
 
 
 def answer_ids(nb) -> list:
-    """The ``grade_id`` of every answer cell (a graded function's name), in order."""
+    """The ``grade_id`` of every code answer cell (a graded function's name), in order."""
     return [nbgrader_meta(c)["grade_id"] for c in nb.cells
-            if nbgrader_meta(c).get("solution") and nbgrader_meta(c).get("grade_id")]
+            if c.cell_type == "code" and nbgrader_meta(c).get("solution") and nbgrader_meta(c).get("grade_id")
+            and not nbgrader_meta(c).get("grade")]
+
+
+def manual_cells(nb) -> list:
+    """The manually graded answer cells (nbgrader ``solution`` and ``grade``: the inline questions), in order."""
+    return [c for c in nb.cells
+            if nbgrader_meta(c).get("solution") and nbgrader_meta(c).get("grade") and nbgrader_meta(c).get("grade_id")]
+
+
+#: what nbgrader leaves in a manually graded answer cell of the student copy
+ANSWER_STUB = "YOUR ANSWER HERE"
+
+
+def is_answered(source: str) -> bool:
+    """Whether a manual answer cell holds an answer (more than the prompt and nbgrader's stub)."""
+    return bool(source.replace(ANSWER_STUB, "").replace("*Your answer:*", "").strip())
 
 
 def tested_function(grade_id: str, functions) -> str | None:

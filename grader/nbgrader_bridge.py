@@ -89,6 +89,10 @@ def write_gradebook(layout: Layout, overrides: dict, subs: list) -> str:
                 for nb_name, gid, score, _max, _msg in sub.cells:
                     grade = gb.find_grade(gid, Path(nb_name).stem, sub.assignment, sub.student)
                     grade.auto_score = score
+                for nb_name, gid, _points, _answered in sub.manual:
+                    # an inline question: the formgrader lists it under Manual Grading
+                    grade = gb.find_grade(gid, Path(nb_name).stem, sub.assignment, sub.student)
+                    grade.auto_score, grade.needs_manual_grade = None, True
                 gb.db.commit()
     except Exception as exc:  # noqa: BLE001 - any failure of nbgrader's gradebook becomes a warning
         return f"the gradebook could not be written: {type(exc).__name__}: {exc}"

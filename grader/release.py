@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from course.paths import Layout, course_layout
+from grader.answers import answers_differences, write_answers
 from grader.install_cell import add_install_cells
 from grader.nbgrader_bridge import make_api, require_success
 from grader.notebooks import clean_notebook, read_notebook, write_notebook
@@ -136,6 +137,8 @@ def release(ids: list[str] | None = None, layout: Layout | None = None, db_url: 
                     written.append(done)
         finally:
             _write_manifest(layout, manifest)
+    for path in write_answers(layout, ids):
+        log(f"wrote {path}")
     return written
 
 
@@ -149,7 +152,7 @@ def release_differences(ids: list[str] | None = None, layout: Layout | None = No
         problems = []
         for aid in ids:
             problems += _compare_trees(fresh / aid, layout.release_dir(aid))
-    return problems
+    return problems + answers_differences(layout, ids)
 
 
 def _compare_trees(fresh: Path, committed: Path) -> list[str]:

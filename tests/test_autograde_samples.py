@@ -11,6 +11,8 @@ import pytest
 
 from autograder import build_samples
 from grader.check import check_notebook
+from grader.merge import manual_cells
+from grader.notebooks import read_notebook
 from helpers import LAYOUT, ROOT
 
 # Grading tests check that no sandbox process outlives a run: they share one pytest-xdist
@@ -52,7 +54,14 @@ def test_autograde_gives_each_sample_its_expected_score(aid, tmp_path):
     assert run.returncode == (1 if any(s["score"] is None for s in spec.values()) else 0)
     assert "could not be graded" in run.stdout
     assert _digest(samples) == before, "autograde must never modify a submission"
-    cells = list(csv.DictReader(open(out / "cells.csv")))
+    rows_ = list(csv.DictReader(open(out / "cells.csv")))
+    cells = [c for c in rows_ if c["score"] != ""]
+    # the inline questions: one row each per graded sample, its score left to the instructor
+    manual = [c for c in rows_ if c["score"] == ""]
+    graded_samples = [s for s, sample in spec.items() if sample["score"] is not None]
+    assert len(manual) == len(graded_samples) * len(manual_cells(read_notebook(LAYOUT.source_notebook(
+        aid, f"{aid}.ipynb"))))
+    assert all(c["message"].startswith("needs manual grading") for c in manual)
     failed = [c for c in cells if float(c["score"]) < float(c["max_score"])]
     assert all(c["message"] for c in failed), "every failed test cell must carry its failure message"
 

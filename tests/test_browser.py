@@ -180,6 +180,20 @@ def replace_cell_source(page, cell, source: str) -> None:
     page.keyboard.insert_text(source)
 
 
+def answer_inline_question(page, text: str) -> None:
+    """Opens the first unanswered inline question's cell (a markdown cell: double-click), types, renders it."""
+    cell = cell_with(page, "YOUR ANSWER HERE")
+    cell.scroll_into_view_if_needed()
+    cell.locator(".jp-MarkdownOutput").dblclick()
+    editor = cell.locator(".cm-content")
+    editor.wait_for(state="visible", timeout=60_000)
+    editor.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Delete")
+    page.keyboard.insert_text(text)
+    page.keyboard.press("Shift+Enter")  # renders it, as a student does
+
+
 def run_cell(page, cell, tries: int = 3) -> None:
     """Clicks into a cell and presses Shift+Enter, as a student does, until the cell shows it ran.
 
@@ -287,9 +301,15 @@ def test_student_runs_cells_types_an_answer_and_validates(page, lab):
     assert "compute_distances_two_loops gives the distances worked out by hand" not in text
     close_dialog(page)
 
-    # The remaining answers, then Validate reads success.
+    # An inline question left open: Validate says so (nbgrader: "You did not provide a response").
+    assert "You did not provide a response" in text
+
+    # The remaining answers and both inline questions (markdown cells), then Validate reads success.
     for grade_id in OTHER_ANSWERS:
         replace_cell_source(page, cell_with(page, f"def {grade_id}("), _solution_answer(grade_id))
+    for answer in ("*Your answer:* rows far from every training image are unusual test images.",
+                   "*Your answer:* 2 and 4: 1-NN has zero training error; prediction compares with every image."):
+        answer_inline_question(page, answer)
     text = validate(page)
     shot(page, "05_validate_all_answers")
     assert "Success! Your notebook passes all the tests." in text, text[:2000]
@@ -298,6 +318,7 @@ def test_student_runs_cells_types_an_answer_and_validates(page, lab):
     # The browser saved the student's work in the temporary copy, never in the repository.
     saved = read_notebook(lab["course"] / "notebooks" / "01_knn" / "01_knn.ipynb")
     assert "typed in the browser test" in grade_cells(saved)["compute_distances_two_loops"].source
+    assert "unusual test images" in grade_cells(saved)["inline_question_1"].source
     assert "typed in the browser test" not in (LAYOUT.release_notebook("01_knn", "01_knn.ipynb")).read_text()
 
 

@@ -44,10 +44,12 @@ def test_contract_wiring(aid):
 
 
 def _course_copy(tmp_path, git: bool = False):
-    """A copy of the course with 01_knn only (its source, student copy and nbgrader config)."""
+    """A copy of the course with 01_knn only (its source, student copy, answers and nbgrader config)."""
     root = tmp_path / "course"
     for rel in ("solutions/01_knn", "notebooks/01_knn"):
         shutil.copytree(ROOT / rel, root / rel)
+    (root / "answers").mkdir()
+    shutil.copy(LAYOUT.answers_file("01_knn"), root / "answers" / "01_knn.md")
     shutil.copy(LAYOUT.nbgrader_config, root / "nbgrader_config.py")
     if git:
         commit = ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"]

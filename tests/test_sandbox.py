@@ -14,7 +14,7 @@ import pytest
 from course import protocol
 from course.asserts import CheckFailure, assert_close, assert_true
 from course.protocol import Case, decode_plain, encode_plain
-from grader.merge import foreign_notebook_problem, hidden_calls, merge_with_source
+from grader.merge import foreign_notebook_problem, hidden_calls, is_test_cell, merge_with_source
 from grader.notebooks import read_notebook
 from grader.sandbox import Limits, SandboxKernel, _runs_as
 from grader.spec import FunctionCheck
@@ -146,7 +146,7 @@ def test_merge_restores_deleted_edited_duplicated_retyped_and_moved_test_cells()
     source = _source()
     expected = [g for g in _ids(source.cells) if g]
     nb = _student()
-    tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    tests = [c for c in nb.cells if is_test_cell(c)]
     tests[0].source = "print('passed')"
     tests[1].cell_type = "markdown"
     nb.cells.remove(tests[2])
