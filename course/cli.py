@@ -141,18 +141,9 @@ def _cmd_check(args) -> int:
 
 
 def _cmd_gradescope(args) -> int:
-    from grader.gradescope import build_autograder
+    from grader.gradescope import build_command
 
-    limits = {k: v for k, v in dict(cell_seconds=args.cell_timeout, notebook_seconds=args.notebook_timeout).items()
-              if v}
-    try:
-        out = build_autograder(args.assignment, Path(args.out) if args.out else None, profile=args.profile,
-                               limits=limits, require_sandbox=args.require_sandbox)
-    except (ValueError, FileNotFoundError) as exc:
-        print(f"course gradescope build: {exc}", file=sys.stderr)
-        return 2
-    print(f"wrote {out}: upload it as the autograder of a Gradescope programming assignment")
-    return 0
+    return build_command(args, "course gradescope build")
 
 
 def _cmd_similarity(args) -> int:
@@ -302,18 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
                                        "cell, hidden tests visible after grades are published), and the "
                                        "assignment's source notebook, hidden checks and references. No other "
                                        "assignment's checks and no sample submission go in.")
-    p.add_argument("assignment", metavar="ASSIGNMENT", help="assignment id, e.g. 01_knn")
-    p.add_argument("--out", metavar="ZIP", help="the zip to write (default grading/gradescope/<id>-autograder.zip)")
-    p.add_argument("--profile", choices=["quick", "full"], default="full",
-                   help="profile submissions are graded in on Gradescope (default: full)")
-    p.add_argument("--cell-timeout", type=float, metavar="S",
-                   help="seconds per cell (default 3x the reference run's time, at least 120)")
-    p.add_argument("--notebook-timeout", type=float, metavar="S",
-                   help="seconds per notebook (default 5x the reference run's time, at least 600); keep it below "
-                        "the autograder timeout set on Gradescope")
-    p.add_argument("--require-sandbox", action="store_true",
-                   help="refuse to grade where bubblewrap does not work in Gradescope's container (default: "
-                        "grade without it and say so in the results)")
+    from grader.gradescope import add_build_arguments  # argparse only: no grading module is loaded
+
+    add_build_arguments(p)
     p.set_defaults(func=_cmd_gradescope)
     return parser
 

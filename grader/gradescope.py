@@ -554,16 +554,17 @@ def _cmd_run(args) -> int:
     return 0
 
 
-def _cmd_build(args) -> int:
+def build_command(args, prog: str = "gradescope build") -> int:
+    """``build`` (and ``course gradescope build``): writes the zip, or says why not (exit status 2)."""
     limits = {k: v for k, v in dict(cell_seconds=args.cell_timeout, notebook_seconds=args.notebook_timeout).items()
               if v}
     try:
         out = build_autograder(args.assignment, Path(args.out) if args.out else None, profile=args.profile,
                                limits=limits, require_sandbox=args.require_sandbox)
     except (ValueError, FileNotFoundError) as exc:
-        print(f"gradescope build: {exc}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)
         return 2
-    print(f"wrote {out}")
+    print(f"wrote {out}: upload it as the autograder of a Gradescope programming assignment")
     return 0
 
 
@@ -592,7 +593,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=_cmd_run)
     p = sub.add_parser("build", help="write the autograder zip of an assignment")
     add_build_arguments(p)
-    p.set_defaults(func=_cmd_build)
+    p.set_defaults(func=build_command)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -4,7 +4,6 @@ import csv
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import LAYOUT, ROOT
+from helpers import LAYOUT, ROOT, free_port
 
 # Grading tests check that no sandbox process outlives a run: they share one pytest-xdist
 # worker (make test runs --dist loadgroup), so no other grading runs beside them.
@@ -102,12 +101,6 @@ def test_resume_after_kill_grades_only_what_is_missing_or_changed(tmp_path):
     assert "(unchanged, not regraded)" not in untouched
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _dask(*args, log):
     """Starts ``dask ARGS`` as its own process (as a cluster's admin would), its output in ``log``."""
     dask = Path(sys.executable).with_name("dask")
@@ -123,7 +116,7 @@ def test_grading_on_an_existing_dask_cluster(tmp_path):
     subs = tmp_path / "subs"
     shutil.copytree(SAMPLES / "01_knn" / "untouched", subs / "untouched")
     shutil.copytree(SAMPLES / "01_knn" / "correct", subs / "correct")
-    address = f"tcp://127.0.0.1:{_free_port()}"
+    address = f"tcp://127.0.0.1:{free_port()}"
     log = open(tmp_path / "dask.log", "w")
     procs = [_dask("scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1], "--no-dashboard",
                    log=log)]

@@ -18,18 +18,16 @@ no apt) the test skips with a loud message; ``make test`` installs it (tests/sys
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
-import warnings
 from pathlib import Path
 
 import pytest
 
 from grader.notebooks import grade_cells, read_notebook, student_answer
-from helpers import LAYOUT, ROOT
+from helpers import LAYOUT, ROOT, free_port, skip_loudly
 
 CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))  # Debian's; Playwright's download is not used
 ARTIFACTS = ROOT / "artifacts" / "browser"
@@ -51,16 +49,7 @@ OTHER_ANSWERS = ["compute_distances_one_loop", "compute_distances_no_loops", "co
 
 
 def _skip_loudly(reason: str):
-    message = f"BROWSER TEST SKIPPED: {reason}"
-    print("\n" + "!" * len(message) + "\n" + message + "\n" + "!" * len(message), file=sys.stderr)
-    warnings.warn(message, stacklevel=2)
-    pytest.skip(message)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    skip_loudly("BROWSER TEST", reason)
 
 
 def _solution_answer(grade_id: str) -> str:
@@ -101,7 +90,7 @@ def lab(tmp_path_factory):
     # Render every cell (no virtual scrolling) so that the test can find cells by their text.
     (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
 
-    port = _free_port()
+    port = free_port()
     # As `make lab` does: the environment's bin first on PATH (nbgrader runs `alembic` from PATH
     # when formgrader creates the gradebook).
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",

@@ -41,7 +41,6 @@ import secrets
 import shlex
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -49,13 +48,12 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-import warnings
 from pathlib import Path
 
 import pytest
 
 from autograder import build_samples
-from helpers import LAYOUT, ROOT
+from helpers import LAYOUT, ROOT, free_port, skip_loudly
 
 ASSIGNMENT = "01_knn"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
@@ -101,16 +99,7 @@ c.Spawner.http_timeout = 300
 
 
 def _skip_loudly(reason: str):
-    message = f"JUPYTERHUB TEST SKIPPED: {reason}"
-    print("\n" + "!" * len(message) + "\n" + message + "\n" + "!" * len(message), file=sys.stderr)
-    warnings.warn(message, stacklevel=2)
-    pytest.skip(message)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    skip_loudly("JUPYTERHUB TEST", reason)
 
 
 def _proxy_command() -> str | None:
@@ -374,7 +363,7 @@ def hub():
         # The proxy and the hub, started by the test (the hub does not start the proxy).
         hub_dir = tmp / "hub"
         hub_dir.mkdir(mode=0o700)
-        ports = {"port": _free_port(), "hub_port": _free_port(), "api_port": _free_port()}
+        ports = {"port": free_port(), "hub_port": free_port(), "api_port": free_port()}
         proxy_token = secrets.token_hex(32)
         path = f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}"
         server_env = {"JUPYTER_CONFIG_PATH": str(jupyter_etc), "COURSE_PROFILE": "quick", "TF_CPP_MIN_LOG_LEVEL": "2"}
