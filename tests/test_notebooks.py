@@ -47,3 +47,11 @@ def test_committed_notebooks_are_clean(folder):
 def test_dumps_is_stable():
     path = next((LAYOUT.solutions).glob("*/*.ipynb"))
     assert dumps(read_notebook(path)) == path.read_text()
+
+
+@pytest.mark.parametrize("aid", LAYOUT.assignment_ids())
+def test_every_notebook_ends_with_further_reading(aid):
+    for path in LAYOUT.source_notebooks(aid):
+        last = read_notebook(path).cells[-1]
+        assert last.cell_type == "markdown" and last.source.startswith("## Further reading"), path
+        assert last.source.count("](http") >= 3, f"{path}: fewer than three links to read"
