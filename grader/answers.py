@@ -29,8 +29,8 @@ def answers_markdown(layout: Layout, assignment: str) -> str:
              "these questions by hand, with the rubric under each answer.", ""]
     for path in layout.source_notebooks(assignment):
         nb = read_notebook(path)
-        cells = nb.cells
         manual_ids = {nbgrader_meta(c)["grade_id"] for c in manual_cells(nb)}
+        cells = nb.cells
         for i, cell in enumerate(cells):
             gid = nbgrader_meta(cell).get("grade_id")
             if gid not in manual_ids:
@@ -41,11 +41,16 @@ def answers_markdown(layout: Layout, assignment: str) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
+def has_questions(layout: Layout, assignment: str) -> bool:
+    """Whether an assignment's sources have manually graded cells (inline questions)."""
+    return any(manual_cells(read_notebook(p)) for p in layout.source_notebooks(assignment))
+
+
 def write_answers(layout: Layout, ids: list[str]) -> list:
     """Writes ``answers/<id>.md`` for the assignments that have inline questions; returns the paths."""
     written = []
     for aid in ids:
-        if not any(manual_cells(read_notebook(p)) for p in layout.source_notebooks(aid)):
+        if not has_questions(layout, aid):
             continue
         path = layout.answers_file(aid)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -58,7 +63,7 @@ def answers_differences(layout: Layout, ids: list[str]) -> list[str]:
     """How ``answers/`` differs from what ``write_answers`` would write (empty when in sync)."""
     problems = []
     for aid in ids:
-        if not any(manual_cells(read_notebook(p)) for p in layout.source_notebooks(aid)):
+        if not has_questions(layout, aid):
             continue
         path = layout.answers_file(aid)
         if not path.is_file():

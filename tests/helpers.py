@@ -1,5 +1,6 @@
 """Shared helpers of the test suite."""
 
+import os
 import socket
 import sys
 import warnings
@@ -41,3 +42,19 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+#: Debian's Chromium, which Playwright drives (its own browser download is not used); COURSE_CHROMIUM overrides it
+CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"]
+
+
+def chromium_page(playwright, profile: Path, height: int, timeout_ms: int):
+    """``(context, page)``: headless Chromium with its own profile folder, 1400 pixels wide."""
+    context = playwright.chromium.launch_persistent_context(
+        str(profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
+        viewport={"width": 1400, "height": height})
+    context.set_default_timeout(timeout_ms)
+    return context, context.pages[0] if context.pages else context.new_page()

@@ -27,13 +27,9 @@ from pathlib import Path
 import pytest
 
 from grader.notebooks import grade_cells, read_notebook, student_answer
-from helpers import LAYOUT, ROOT, free_port, skip_loudly
+from helpers import CHROMIUM, LAYOUT, ROOT, chromium_page, free_port, skip_loudly
 
-CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))  # Debian's; Playwright's download is not used
 ARTIFACTS = ROOT / "artifacts" / "browser"
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage"]
 # A student's own words for Part A: correct, but not the solution's text.
 TYPED_TWO_LOOPS = '''def compute_distances_two_loops(X_train, X):
     """L2 distances, two loops (typed in the browser test)."""
@@ -139,11 +135,7 @@ def page(lab):
     for old in ARTIFACTS.glob("*.png"):
         old.unlink()
     with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(lab["tmp"] / "chromium-profile"), executable_path=str(CHROMIUM), headless=True,
-            args=CHROMIUM_ARGS, viewport={"width": 1400, "height": 1000})
-        context.set_default_timeout(60_000)
-        pg = context.pages[0] if context.pages else context.new_page()
+        context, pg = chromium_page(p, lab["tmp"] / "chromium-profile", height=1000, timeout_ms=60_000)
         try:
             yield pg
         finally:

@@ -53,7 +53,7 @@ from pathlib import Path
 import pytest
 
 from autograder import build_samples
-from helpers import LAYOUT, ROOT, free_port, skip_loudly
+from helpers import CHROMIUM, LAYOUT, ROOT, chromium_page, free_port, skip_loudly
 
 ASSIGNMENT = "01_knn"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
@@ -108,7 +108,6 @@ def _proxy_command() -> str | None:
 
 def _require_tools() -> None:
     """Skips loudly unless root, the user tools, jupyterhub, the proxy, Chromium, Playwright and bwrap are here."""
-    from test_browser import CHROMIUM
 
     if os.geteuid() != 0:
         _skip_loudly("needs root: it creates two local users and runs JupyterHub's LocalProcessSpawner")
@@ -464,7 +463,6 @@ def _grades(course: Path) -> list[dict]:
 @pytest.mark.xdist_group("sandbox")  # it runs `course autograde`: with the other grading tests (see test_sandbox)
 def test_release_fetch_submit_autograde_and_feedback_on_a_real_hub(hub):
     from playwright.sync_api import sync_playwright
-    from test_browser import CHROMIUM, CHROMIUM_ARGS
 
     started = time.monotonic()
     student, home = hub["student"], hub["student_home"]
@@ -473,11 +471,7 @@ def test_release_fetch_submit_autograde_and_feedback_on_a_real_hub(hub):
     _start_server(hub, token)
 
     with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(hub["tmp"] / "chromium-profile"), executable_path=str(CHROMIUM), headless=True,
-            args=CHROMIUM_ARGS, viewport={"width": 1400, "height": 900})
-        context.set_default_timeout(120_000)
-        page = context.pages[0] if context.pages else context.new_page()
+        context, page = chromium_page(p, hub["tmp"] / "chromium-profile", height=900, timeout_ms=120_000)
         try:
             _log_in(page, hub)
             _open_assignment_list(page)
