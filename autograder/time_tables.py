@@ -26,7 +26,13 @@ UNMEASURED = "not measured"
 
 
 def humanize(seconds: float) -> str:
-    """A duration as a student reads it: ``about 20 s``, ``about 3.5 min`` (within 10 % of the value)."""
+    """A duration as a student reads it: ``about 7 s``, ``about 20 s``, ``about 3.5 min``.
+
+    To the second below 20 s, to 5 s below 90 s (within 2.5 s), then to the half minute below 10 minutes
+    and to the minute above (within 10 %).
+    """
+    if seconds < 20:
+        return f"about {max(1, round(seconds))} s"
     if seconds < 90:
         return f"about {max(5, 5 * round(seconds / 5))} s"
     minutes = seconds / 60

@@ -10,6 +10,7 @@ them here, after answering: ``course release`` writes one Markdown file per assi
 import re
 
 from course.paths import Layout
+from grader.claims import strip_claims
 from grader.merge import manual_cells, nbgrader_meta
 from grader.notebooks import read_notebook
 
@@ -28,7 +29,7 @@ def answers_markdown(layout: Layout, assignment: str) -> str:
              "For self-study: write your own answer in the notebook first, then compare. Your instructor grades",
              "these questions by hand, with the rubric under each answer.", ""]
     for path in layout.source_notebooks(assignment):
-        nb = read_notebook(path)
+        nb = strip_claims(read_notebook(path))
         manual_ids = {nbgrader_meta(c)["grade_id"] for c in manual_cells(nb)}
         cells = nb.cells
         for i, cell in enumerate(cells):

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from course.paths import Layout, course_layout
 from grader.answers import answers_differences, write_answers
+from grader.claims import strip_claims
 from grader.install_cell import add_install_cells
 from grader.nbgrader_bridge import make_api, require_success
 from grader.notebooks import clean_notebook, read_notebook, write_notebook
@@ -104,7 +105,7 @@ def _generate(layout: Layout, ids: list[str], out_dir: Path, db_url: str | None)
             raise FileNotFoundError(f"no assignment {aid!r} in solutions/ (have: {', '.join(layout.assignment_ids())})")
         require_success(api.generate_assignment(aid, force=True, create=True), f"generate_assignment {aid}")
         for path in sorted((Path(out_dir) / aid).glob("*.ipynb")):
-            write_notebook(clean_notebook(add_install_cells(read_notebook(path))), path)
+            write_notebook(clean_notebook(strip_claims(add_install_cells(read_notebook(path)))), path)
 
 
 def release(ids: list[str] | None = None, layout: Layout | None = None, db_url: str | None = None,

@@ -126,6 +126,27 @@ def build_augmenter(seed=0):
     return keras.Sequential([keras.layers.Rescaling(255.0), keras.layers.RandomFlip("horizontal", seed=seed)])
 '''
 
+AUGMENTER_HORIZONTAL_FLIPS = '''
+def build_augmenter(seed=0):
+    return keras.Sequential([keras.layers.RandomFlip("horizontal", seed=seed)])
+'''
+AUGMENTER_FLIPS_SHIFTS_AND_ZOOMS = '''
+def build_augmenter(seed=0):
+    return keras.Sequential([
+        keras.layers.RandomFlip("horizontal", seed=seed),
+        keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant", seed=seed + 1),
+        keras.layers.RandomZoom(0.1, fill_mode="constant", seed=seed + 2)])
+'''
+AUGMENTER_CROPS = '''
+def build_augmenter(seed=0):
+    return keras.Sequential([keras.layers.RandomCrop(24, 24, seed=seed)])
+'''
+AUGMENTER_OUT_OF_RANGE = '''
+def build_augmenter(seed=0):
+    return keras.Sequential([keras.layers.RandomTranslation(0.07, 0.07, fill_mode="constant", seed=seed),
+                             keras.layers.RandomContrast(0.5, seed=seed + 1)])
+'''
+
 MUTANTS = {
     "dropout_forward": [("scaled at test time", DROPOUT_SCALED_AT_TEST),
                         ("keeps with p_drop", DROPOUT_KEEP_PROB_SWAPPED),
@@ -135,7 +156,9 @@ MUTANTS = {
     "batchnorm_forward": [("batch statistics in inference", BN_BATCH_STATS_IN_INFERENCE)],
     "batchnorm_backward": [("no mean terms", BN_BACKWARD_NO_MEAN_TERMS), ("2-D only", BN_BACKWARD_2D_ONLY)],
     "build_augmenter": [("vertical flips", AUGMENTER_VERTICAL_FLIPS), ("identity", AUGMENTER_DOES_NOTHING),
-                        ("rescales", AUGMENTER_RESCALES)],
+                        ("rescales", AUGMENTER_RESCALES), ("horizontal flips", AUGMENTER_HORIZONTAL_FLIPS),
+                        ("flips, shifts and zooms", AUGMENTER_FLIPS_SHIFTS_AND_ZOOMS), ("crops", AUGMENTER_CROPS),
+                        ("out of range", AUGMENTER_OUT_OF_RANGE)],
 }
 
 
@@ -156,6 +179,23 @@ def test_hidden_check_rejects_mistake(name, label, source):
 def test_batchnorm_forward_check_rejects_mistake(old, new):
     with pytest.raises(CheckFailure):
         run_check(CHECKS["batchnorm_forward"], _bn_variant(old, new), "batchnorm_forward")
+
+
+@pytest.mark.parametrize("layers", [
+    "keras.layers.RandomTranslation(1 / 28, 1 / 28, fill_mode='constant', seed=seed)",
+    "keras.layers.RandomTranslation(0.1, 0.1, fill_mode='constant', seed=seed), "
+    "keras.layers.RandomZoom(0.1, fill_mode='constant', seed=seed + 1)",
+    "keras.layers.RandomTranslation(0.1, 0.1, seed=seed), keras.layers.RandomRotation(0.03, seed=seed + 1)",
+    "keras.layers.RandomZoom(0.2, fill_mode='constant', seed=seed)",
+], ids=["one-pixel shifts", "shifts and zooms", "shifts and small rotations", "zooms"])
+def test_augmenter_check_accepts_label_preserving_augmenters(layers):
+    augmenter = mutant(f"def build_augmenter(seed=0):\n    return keras.Sequential([{layers}])\n", "build_augmenter")
+    assert run_check(CHECKS["build_augmenter"], augmenter, "build_augmenter") > 0
+
+
+def test_augmenter_check_explains_mirrored_shoes():
+    with pytest.raises(CheckFailure, match="mirror image"):
+        run_check(CHECKS["build_augmenter"], mutant(AUGMENTER_HORIZONTAL_FLIPS, "build_augmenter"), "build_augmenter")
 
 
 def test_backward_check_needs_the_forward_cell():

@@ -1,4 +1,4 @@
-"""course.vis.show_images: zero is the centre colour of a diverging map, and the other maps span min to max."""
+"""course.vis.show_images: zero at a diverging map's centre, other maps min to max, vmin/vmax one fixed scale."""
 
 import matplotlib
 
@@ -42,3 +42,33 @@ def test_uint8_images_are_shown_as_they_are():
 def test_is_diverging():
     assert vis.is_diverging("bwr") and vis.is_diverging("coolwarm_r")
     assert not vis.is_diverging("gray") and not vis.is_diverging("viridis") and not vis.is_diverging(None)
+
+
+def test_a_fixed_scale_keeps_a_near_constant_map_bright():
+    near_one = np.array([[0.9996, 1.0], [0.9998, 1.0]])  # a probability that never drops
+    (own,) = _shown(vis.show_images([near_one], cmap="viridis"))
+    (fixed,) = _shown(vis.show_images([near_one], cmap="viridis", vmin=0.0, vmax=1.0))
+    assert own.min() == 0.0  # its own scale stretches 0.9996 .. 1 over the whole colour map
+    assert np.allclose(fixed, near_one)  # on 0 .. 1 it stays at the bright end
+
+
+def test_a_fixed_scale_is_shared_and_clips():
+    a, b = np.array([[0.0, 0.5]]), np.array([[0.25, 2.0]])
+    shown_a, shown_b = _shown(vis.show_images([a, b], vmin=0.0, vmax=1.0))
+    assert np.allclose(shown_a, [[0.0, 0.5]]) and np.allclose(shown_b, [[0.25, 1.0]])
+
+
+def test_a_fixed_diverging_scale_centres_zero_only_if_asked():
+    change = np.array([[-0.05, 0.0, 0.1]])
+    (shown,) = _shown(vis.show_images([change], cmap="bwr", vmin=-0.5, vmax=0.5))
+    assert np.allclose(shown, [[0.45, 0.5, 0.6]])
+
+
+def test_one_fixed_end_takes_the_other_from_the_image():
+    (shown,) = _shown(vis.show_images([np.array([[0.5, 1.0]])], vmin=0.0))
+    assert np.allclose(shown, [[0.5, 1.0]])
+
+
+def test_a_scale_that_is_not_increasing_is_refused():
+    with pytest.raises(ValueError, match="vmin=1.0, vmax=0.0"):
+        vis.show_images([np.zeros((2, 2))], vmin=1.0, vmax=0.0)

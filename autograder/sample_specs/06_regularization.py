@@ -37,6 +37,15 @@ BATCHNORM_BATCH_STATS_IN_INFERENCE = '''def batchnorm_forward(x, gamma, beta, bn
     return gamma * x_hat + beta, (x_hat, gamma, std, axes, mode)
 '''
 
+AUGMENTER_WITH_FLIPS = '''def build_augmenter(seed=0):
+    """Shifts, zooms and horizontal flips: the flips mirror shoes, which all point the same way."""
+    return keras.Sequential([
+        keras.layers.RandomFlip("horizontal", seed=seed),
+        keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant", seed=seed + 1),
+        keras.layers.RandomZoom(0.1, fill_mode="constant", seed=seed + 2),
+    ], name="augmenter")
+'''
+
 SAMPLES = {
     "correct": dict(answers="solution", score=18),
     "untouched": dict(answers=None, score=0),
@@ -52,4 +61,9 @@ SAMPLES = {
             "Keras inference comparison (2) and the hidden test-mode gradient of batchnorm_backward (2, whose "
             "cache now holds the batch statistics) fail, and with it batchnorm_backward's visible numeric "
             "gradient test (1), which counts only for a function the grader confirms"),
+    "augmenter_with_flips": dict(
+        answers="solution", replace={"build_augmenter": AUGMENTER_WITH_FLIPS}, score=15,
+        why="the augmenter flips left to right: the hidden check (2) fails because about half of the augmented "
+            "shoes are mirrored, images the test set never shows, and with it the visible shape test (1), which "
+            "counts only for a function the grader confirms"),
 }
