@@ -148,8 +148,8 @@ def reference_results(assignment: str, profile: str) -> dict | None:
     return entry["results"] if entry else None
 
 
-def false_claims(assignment: str, notebook: Path | None = None, references=None) -> list[str]:
-    """What is wrong with an assignment's claims: one line per false or broken claim (empty: all hold).
+def verdicts(assignment: str, notebook: Path | None = None, references=None):
+    """``(claim, profile, problem)`` for every claim and profile; ``problem`` is None where the claim holds.
 
     Args:
         assignment: the assignment id.
@@ -158,20 +158,24 @@ def false_claims(assignment: str, notebook: Path | None = None, references=None)
     """
     notebook = notebook or course_layout().source_notebook(assignment, f"{assignment}.ipynb")
     references = references or reference_results
-    problems = []
     for claim in notebook_claims(notebook, assignment):
         for profile in claim.profiles:
             results = references(assignment, profile)
             if results is None:
-                problems.append(f"{claim.where()}: no {profile} reference to check it against")
+                yield claim, profile, f"{claim.where()}: no {profile} reference to check it against"
                 continue
             try:
-                if not evaluate(claim, results):
-                    problems.append(f"{claim.where()} is false in the {profile} reference "
-                                    f"(the text: {claim.sentence!r})")
+                holds = evaluate(claim, results)
             except ClaimError as error:
-                problems.append(str(error))
-    return problems
+                yield claim, profile, str(error)
+                continue
+            yield claim, profile, None if holds else (f"{claim.where()} is false in the {profile} reference "
+                                                      f"(the text: {claim.sentence!r})")
+
+
+def false_claims(assignment: str, notebook: Path | None = None, references=None) -> list[str]:
+    """What is wrong with an assignment's claims: one line per false or broken claim (empty: all hold)."""
+    return [problem for _, _, problem in verdicts(assignment, notebook, references) if problem]
 
 
 def main(argv=None) -> int:
@@ -179,27 +183,16 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
     args = parser.parse_args(argv)
-    layout = course_layout()
-    ids = args.assignments or layout.assignment_ids()
     failed = 0
-    for aid in ids:
+    for aid in args.assignments or course_layout().assignment_ids():
         try:
-            claims = notebook_claims(layout.source_notebook(aid, f"{aid}.ipynb"), aid)
-        except ClaimError as error:
+            for claim, profile, problem in verdicts(aid):
+                failed += problem is not None
+                print(f"holds  {aid} cell {claim.cell} [{profile}] {claim.expression}" if problem is None
+                      else f"FAILS  {problem}")
+        except ClaimError as error:  # a claim that cannot be read
             print(f"BROKEN {error}")
             failed += 1
-            continue
-        for claim in claims:
-            for profile in claim.profiles:
-                results = reference_results(aid, profile)
-                try:
-                    verdict = "no reference" if results is None else ("holds" if evaluate(claim, results) else "FALSE")
-                except ClaimError as error:
-                    print(f"BROKEN {error}")
-                    failed += 1
-                    continue
-                failed += verdict != "holds"
-                print(f"{verdict:6s} {aid} cell {claim.cell} [{profile}] {claim.expression}")
     return 1 if failed else 0
 
 
