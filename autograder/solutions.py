@@ -12,13 +12,18 @@ from course.paths import course_layout
 from grader.notebooks import read_notebook, student_answer
 
 
+def _is_docstring(node) -> bool:
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+
+
 def solution_namespace(aid: str, extra: dict | None = None, imports: bool = True) -> tuple:
     """Executes a solution notebook's answer cells (markers removed); returns ``(namespace, defs)``.
 
     Args:
         aid: the assignment.
         extra: names to put in the namespace first.
-        imports: also run the imports of the set-up cells (``tf``, ``keras``, ``layers`` ...).
+        imports: also run the imports of the set-up cells (``tf``, ``keras``, ``layers`` ...) and the
+            ungraded cells that only define functions (helpers that an answer calls).
 
     Returns:
         the namespace, and ``{function: its def's source}``. Like IPython, each cell's source is
@@ -42,14 +47,22 @@ def solution_namespace(aid: str, extra: dict | None = None, imports: bool = True
                     if isinstance(node, ast.FunctionDef):
                         defs[node.name] = ast.get_source_segment(source, node)
             elif imports and not meta.get("grade"):
-                # the imports of the set-up cells (tf, keras, layers ...), nothing else
+                # the imports of the set-up cells (tf, keras, layers ...), and the helpers of cells that
+                # only define functions (07's minibatches, which its train_convnet calls); nothing else
                 try:
                     from IPython.core.inputtransformer2 import TransformerManager
 
                     tree = ast.parse(TransformerManager().transform_cell(source))
                 except (SyntaxError, ImportError):
                     continue
-                imports = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
-                if imports:
-                    exec(compile(ast.Module(body=imports, type_ignores=[]), "<imports>", "exec"), namespace)
+                wanted = (ast.Import, ast.ImportFrom, ast.FunctionDef)
+                helpers_only = tree.body and all(isinstance(n, wanted) or _is_docstring(n) for n in tree.body)
+                kept = tree.body if helpers_only else [n for n in tree.body
+                                                       if isinstance(n, (ast.Import, ast.ImportFrom))]
+                if kept and helpers_only:  # the whole cell: keep its source where AutoGraph and inspect look
+                    filename = f"<helpers {nb_path.stem} {nb.cells.index(cell)}>"
+                    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+                    exec(compile(source, filename, "exec"), namespace)
+                elif kept:
+                    exec(compile(ast.Module(body=kept, type_ignores=[]), "<set-up>", "exec"), namespace)
     return namespace, defs

@@ -170,10 +170,10 @@ def grade_submission(task: dict) -> dict:
     start = time.monotonic()
     out = {"student": task["student"], "assignment": task["assignment"], "status": "graded", "message": "",
            "score": 0.0, "max_score": 0.0, "cells": [], "manual": [], "notes": [], "digest": task.get("digest", ""),
-           "feedback": {}, "autograded": {}, "warnings": []}
+           "feedback": {}, "autograded": {}, "warnings": [], "timings": {}}
     layout = course_layout(task.get("root"))
     settings = Settings(profile=task["profile"], limits=Limits(**task.get("limits", {})), hidden=True, sandbox=True,
-                        allow_unsandboxed=task.get("allow_unsandboxed", False))
+                        allow_unsandboxed=task.get("allow_unsandboxed", False), threads=task.get("threads"))
     scratch = Path(tempfile.mkdtemp(prefix="course-grade-"))
     try:
         scratch.chmod(0o755)
@@ -187,6 +187,8 @@ def grade_submission(task: dict) -> dict:
             out["cells"] += [list(c) for c in cells]
             out["manual"] += [[m.notebook, m.grade_id, m.points, m.answered] for m in result.manual]
             out["notes"] += result.notes
+            for phase, seconds in result.timings.items():
+                out["timings"][phase] = round(out["timings"].get(phase, 0.0) + seconds, 2)
             out["warnings"] += [w for w in result.warnings if w not in out["warnings"]]
             out["autograded"][source.name] = nbformat.writes(result.notebook)
             try:
@@ -206,6 +208,19 @@ def grade_submission(task: dict) -> dict:
 
 
 # --------------------------------------------------------------------------- the batch
+
+
+def available_cores() -> int:
+    """The CPU cores this process may run on (its affinity, else the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def kernel_threads(workers: int, cores: int | None = None) -> int:
+    """The threads one grading kernel may use when ``workers`` kernels share ``cores`` (at least 1)."""
+    return max(1, (cores or available_cores()) // max(1, workers))
 
 
 def _result_path(out_dir: Path, student: str, aid: str) -> Path:
@@ -276,7 +291,7 @@ def autograde(submissions_dir: Path, out_dir: Path, assignments: list[str] | Non
 
     from grader.cluster import grade_on_dask
     from grader.nbgrader_bridge import workspace, write_gradebook
-    from grader.timeouts import limits_for
+    from grader.timeouts import limits_for, reference_seconds
 
     began = time.monotonic()
     layout = layout or course_layout()
@@ -284,6 +299,8 @@ def autograde(submissions_dir: Path, out_dir: Path, assignments: list[str] | Non
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     overrides = dict(limits or {})
+    # Each kernel gets its share of the cores (a Dask cluster's machines are not known here: their defaults).
+    threads = None if scheduler else kernel_threads(workers)
     subs = discover(submissions_dir, assignments)
     tasks, limit_notes = {}, {}
     for sub in subs:
@@ -301,7 +318,8 @@ def autograde(submissions_dir: Path, out_dir: Path, assignments: list[str] | Non
             continue
         tasks[(sub.student, sub.assignment)] = dict(
             student=sub.student, assignment=sub.assignment, files=files, profile=profile, limits=sub_limits,
-            digest=sub.digest, allow_unsandboxed=allow_unsandboxed, root=str(layout.root))
+            digest=sub.digest, allow_unsandboxed=allow_unsandboxed, root=str(layout.root), threads=threads,
+            expected_seconds=reference_seconds(layout, sub.assignment, profile) or 0.0)
     by_key = {(s.student, s.assignment): s for s in subs}
     reused = sum(s.reused for s in subs)
     if reused:

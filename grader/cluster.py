@@ -6,6 +6,8 @@ def grade_on_dask(function, tasks: list, done, workers: int, scheduler: str | No
     """Runs ``function(task)`` for every task on Dask and calls ``done(result)`` as each one ends.
 
     A task whose worker dies (``KilledWorker``) or fails gets an error result; the others go on.
+    The longest tasks (``expected_seconds``: the reference run's time) start first, so that a long one
+    does not run alone at the end while the other workers wait.
     """
     from dask.distributed import Client, LocalCluster, as_completed
 
@@ -18,7 +20,7 @@ def grade_on_dask(function, tasks: list, done, workers: int, scheduler: str | No
         client = Client(cluster)
     try:
         futures = {client.submit(function, t, key=f"grade-{t['student']}-{t['assignment']}-{t['digest'][:12]}",
-                                 pure=False): t for t in tasks}
+                                 pure=False, priority=round(t.get("expected_seconds", 0.0))): t for t in tasks}
         for future in as_completed(futures):
             task = futures[future]
             try:

@@ -33,6 +33,7 @@ verdicts. How a verdict is reached:
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +72,9 @@ class Settings:
             local kernel (``course check`` on one's own work).
         allow_unsandboxed: with ``sandbox``, grade without isolation when bubblewrap is missing.
         in_place: plain kernel only: run in the submission's folder itself, not in a copy.
+        threads: the CPU threads the kernel's NumPy and TensorFlow may use (``course autograde``: the
+            cores divided among its workers, so that kernels side by side do not fight over them);
+            ``None``: the libraries' own defaults.
     """
 
     profile: str = "full"
@@ -79,6 +83,7 @@ class Settings:
     sandbox: bool = True
     allow_unsandboxed: bool = False
     in_place: bool = False
+    threads: int | None = None
 
 
 @dataclass
@@ -126,6 +131,9 @@ class NotebookGrade:
     notebook: nbformat.NotebookNode
     cell_errors: list  # (code cell number, grade_id or first line, message) of other cells that raised
     manual: list = field(default_factory=list)  # ManualAnswer per manually graded cell of the source
+    # where the time went, in seconds: ``export`` (the hidden checks' inputs), ``kernel_start``, ``setup_cell``
+    # (the first code cell: the imports), ``cells`` (every code cell, the setup cell included), ``verify``
+    timings: dict = field(default_factory=dict)
 
 
 def reference_notebooks(assignment: str, nb_name: str, hidden: bool, student_nb,
@@ -164,23 +172,29 @@ def grade_notebook(student_nb, nb_name: str, assignment: str, workdir: Path, set
     source_nb, release_nb = reference_notebooks(assignment, nb_name, settings.hidden, student_nb, layout)
     cells, notes = merge_with_source(student_nb, source_nb, release_nb)
     functions = answer_ids(source_nb)
+    timings = {}
     scratch = Path(tempfile.mkdtemp(prefix="course-grade-"))
     try:
         scratch.chmod(0o755)
         grader_dir = scratch / "grader"
         grader_dir.mkdir()
+        began = time.perf_counter()
         checks, cases = _export_inputs(cells, settings, grader_dir, layout) if settings.hidden else ({}, {})
+        timings["export"] = time.perf_counter() - began
         for p in [grader_dir, *grader_dir.rglob("*")]:
             p.chmod(0o755 if p.is_dir() else 0o644)
         results, warnings_ = _run_cells(cells, workdir, grader_dir if settings.hidden else None, settings,
-                                        on_cell)
+                                        on_cell, timings)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    began = time.perf_counter()
     with config.using_profile(settings.profile):  # a check's verify may read the profile, like its cases
         tests = _score(cells, results, nb_name, functions, checks, cases, settings.hidden)
+    timings["verify"] = time.perf_counter() - began
     cell_errors = _cell_errors(cells, results)
     executed = nbformat.v4.new_notebook(cells=cells, metadata=source_nb.metadata)
-    return NotebookGrade(tests, notes, warnings_, executed, cell_errors, _manual(cells, source_nb, nb_name))
+    return NotebookGrade(tests, notes, warnings_, executed, cell_errors, _manual(cells, source_nb, nb_name),
+                         {k: round(v, 2) for k, v in timings.items()})
 
 
 def _manual(cells: list, source_nb, nb_name: str) -> list:
@@ -218,12 +232,24 @@ def _kernel_env(settings: Settings, grader_dir: Path | None) -> dict:
            protocol.ROOT_ENV: protocol.NOWHERE, protocol.RESULTS_FILE_ENV: ""}
     if grader_dir is not None:
         env[protocol.GRADING_DIR_ENV] = str(grader_dir)  # the sandbox shows it at /grader (SandboxKernel)
+    if settings.threads:
+        env.update(thread_env(settings.threads))
     return env
 
 
+def thread_env(threads: int) -> dict:
+    """The variables that hold NumPy's BLAS and TensorFlow to ``threads`` CPU threads."""
+    n = str(max(1, int(threads)))
+    return {"OMP_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": n, "MKL_NUM_THREADS": n,
+            "TF_NUM_INTRAOP_THREADS": n, "TF_NUM_INTEROP_THREADS": n}
+
+
 def _run_cells(cells: list, workdir: Path, grader_dir: Path | None, settings: Settings,
-               on_cell: Callable | None) -> tuple:
-    """Runs the code cells in order; returns ``(results, warnings)``, a result per cell (``None``: markdown)."""
+               on_cell: Callable | None, timings: dict) -> tuple:
+    """Runs the code cells in order; returns ``(results, warnings)``, a result per cell (``None``: markdown).
+
+    ``timings`` receives ``kernel_start``, ``setup_cell`` (the first code cell) and ``cells`` (all of them).
+    """
     data = data_dir()  # the course's data cache, read-only (data sets outside /usr/share)
     kernel = SandboxKernel(workdir, grader_dir, env=_kernel_env(settings, grader_dir),
                            limits=settings.limits, extra_ro=[data] if data.is_dir() else [],
@@ -234,7 +260,10 @@ def _run_cells(cells: list, workdir: Path, grader_dir: Path | None, settings: Se
     results, stopped = [], ""
     total = sum(c.cell_type == "code" for c in cells)
     try:
+        began = time.perf_counter()
         kernel.start()
+        timings["kernel_start"] = time.perf_counter() - began
+        timings["cells"] = 0.0
         for index, cell in enumerate(cells):
             if cell.cell_type != "code":
                 results.append(None)
@@ -248,6 +277,8 @@ def _run_cells(cells: list, workdir: Path, grader_dir: Path | None, settings: Se
                 cell.outputs = [nbformat.from_dict(o) for o in res.outputs]
                 cell.execution_count = index + 1
                 cell.metadata["course_seconds"] = round(res.seconds, 2)
+                timings.setdefault("setup_cell", res.seconds)
+                timings["cells"] += res.seconds
                 results.append((res.status, res.error, res.hidden, res.outputs))
                 if res.status == "died":
                     stopped = f"{res.error} (in {nbgrader_meta(cell).get('grade_id') or f'cell {index + 1}'})"

@@ -11,11 +11,15 @@ submission in the quick profile); ``--assignments`` times a part of it.
 The submissions are the sample submissions of every assignment (``autograder/samples/<id>/``),
 optionally repeated (``--copies``); the broken ones (invalid JSON) are skipped. Each run starts
 from an empty output folder (no resumed results). Prints seconds per submission for the serial
-run and for the parallel run, and the speed-up ratio; the grades of both runs must be identical.
+run and for the parallel run, and the speed-up ratio; the grades of both runs must be identical. Per
+assignment it prints where the serial run's time went: the sandboxed kernel's start, the setup cell
+(the imports, TensorFlow's among them), all the notebook's cells, the export of the hidden checks' inputs
+and their verification outside the kernel.
 """
 
 import argparse
 import csv
+import json
 import shutil
 import subprocess
 import sys
@@ -56,16 +60,37 @@ def run(subs: Path, out: Path, workers: int, profile: str) -> float:
     return seconds
 
 
+PHASES = ("kernel_start", "setup_cell", "cells", "export", "verify")
+
+
 def seconds_by_assignment(out: Path) -> dict:
-    """Grading seconds per assignment, summed over its submissions (grades.csv's ``seconds``)."""
+    """Per assignment, summed over its submissions: the grading seconds and where they went.
+
+    ``{aid: {"total": s, "kernel_start": s, "setup_cell": s, "cells": s, "export": s, "verify": s, "other": s}}``,
+    from each submission's stored result (``work/results/<student>/<aid>.json``); ``setup_cell`` (the first
+    code cell, the imports: TensorFlow's among them) is part of ``cells``; ``other`` is the rest (merging,
+    feedback, the sandbox's shutdown).
+    """
     totals: dict = {}
-    for row in csv.DictReader(open(out / "grades.csv")):
-        totals[row["assignment"]] = totals.get(row["assignment"], 0.0) + float(row["seconds"] or 0)
+    for path in sorted((out / "work" / "results").glob("*/*.json")):
+        result = json.loads(path.read_text())
+        row = totals.setdefault(result["assignment"], dict.fromkeys(("total", *PHASES, "other"), 0.0))
+        row["total"] += result.get("seconds", 0.0)
+        timings = result.get("timings", {})
+        for phase in PHASES:
+            row[phase] += timings.get(phase, 0.0)
+        row["other"] = row["total"] - sum(row[p] for p in PHASES if p != "setup_cell")
     return dict(sorted(totals.items()))
 
 
 def grades(out: Path) -> list:
     return sorted((r["student"], r["score"], r["status"]) for r in csv.DictReader(open(out / "grades.csv")))
+
+
+def errors(out: Path) -> list:
+    """``student: message`` of each submission that could not be graded (a benchmark of those would time nothing)."""
+    rows = csv.DictReader(open(out / "grades.csv"))
+    return [f"{r['student']}: {r['message']}" for r in rows if r["status"] != "graded"]
 
 
 def main(argv=None) -> int:
@@ -83,14 +108,20 @@ def main(argv=None) -> int:
         if not n:
             parser.error(f"no sample submissions for {args.assignments}")
         serial = run(tmp / "subs", tmp / "serial", 1, args.profile)
+        failed = errors(tmp / "serial")
+        if failed:
+            print("not graded, so not timed:\n  " + "\n  ".join(failed), file=sys.stderr)
+            return 2
         parallel = run(tmp / "subs", tmp / "parallel", args.workers, args.profile)
         same = grades(tmp / "serial") == grades(tmp / "parallel")
         per_assignment = seconds_by_assignment(tmp / "serial")
     print(f"{n} submissions ({', '.join(args.assignments) if args.assignments else 'every assignment'}), "
           f"{args.profile} profile")
     print(f"serial:    {serial / n:6.1f} s per submission ({serial:.0f} s in all)")
-    for aid, seconds in per_assignment.items():
-        print(f"  {aid:24s} {seconds:6.1f} s (serial, as grades.csv records it)")
+    print(f"  {'assignment':24s} {'total':>6s} " + " ".join(f"{p:>12s}" for p in (*PHASES, "other")))
+    for aid, row in per_assignment.items():
+        print(f"  {aid:24s} {row['total']:6.1f} " + " ".join(f"{row[p]:12.1f}" for p in (*PHASES, "other")))
+    print("  (seconds, serial, summed over the assignment's submissions; setup_cell, the imports, is part of cells)")
     print(f"{args.workers} workers: {parallel / n:6.1f} s per submission ({parallel:.0f} s in all)")
     print(f"speed-up:  {serial / parallel:.2f}x; identical grades: {same}")
     return 0 if same else 1
