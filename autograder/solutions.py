@@ -62,7 +62,10 @@ def solution_namespace(aid: str, extra: dict | None = None, imports: bool = True
                 if kept and helpers_only:  # the whole cell: keep its source where AutoGraph and inspect look
                     filename = f"<helpers {nb_path.stem} {nb.cells.index(cell)}>"
                     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
-                    exec(compile(source, filename, "exec"), namespace)
+                    try:
+                        exec(compile(source, filename, "exec"), namespace)
+                    except NameError:
+                        pass  # an experiment's helper whose defaults read the notebook's state (SEED ...)
                 elif kept:
                     exec(compile(ast.Module(body=kept, type_ignores=[]), "<set-up>", "exec"), namespace)
     return namespace, defs

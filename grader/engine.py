@@ -248,7 +248,8 @@ def _run_cells(cells: list, workdir: Path, grader_dir: Path | None, settings: Se
                on_cell: Callable | None, timings: dict) -> tuple:
     """Runs the code cells in order; returns ``(results, warnings)``, a result per cell (``None``: markdown).
 
-    ``timings`` receives ``kernel_start``, ``setup_cell`` (the first code cell) and ``cells`` (all of them).
+    ``timings`` receives ``kernel_start``, ``setup_cell`` (the first code cell that imports) and ``cells``
+    (all of them).
     """
     data = data_dir()  # the course's data cache, read-only (data sets outside /usr/share)
     kernel = SandboxKernel(workdir, grader_dir, env=_kernel_env(settings, grader_dir),
@@ -277,7 +278,8 @@ def _run_cells(cells: list, workdir: Path, grader_dir: Path | None, settings: Se
                 cell.outputs = [nbformat.from_dict(o) for o in res.outputs]
                 cell.execution_count = index + 1
                 cell.metadata["course_seconds"] = round(res.seconds, 2)
-                timings.setdefault("setup_cell", res.seconds)
+                if "setup_cell" not in timings and "import " in cell.source:
+                    timings["setup_cell"] = res.seconds  # the first cell that imports: the set-up cell
                 timings["cells"] += res.seconds
                 results.append((res.status, res.error, res.hidden, res.outputs))
                 if res.status == "died":
