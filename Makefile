@@ -9,6 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMPS := .make
 PROFILE ?= quick
+DEVICE ?= cpu
 LAB_PORT ?= 8888
 PYTEST_ARGS ?=
 PYTEST_WORKERS ?= 2
@@ -23,7 +24,7 @@ help:
 	@echo "make test       set up and run every test"
 	@echo "make notebooks  regenerate the student notebooks from solutions/"
 	@echo "make samples    rebuild the sample submissions in autograder/samples/"
-	@echo "make references PROFILE=full   rebuild reference results (autograder/references/)"
+	@echo "make references PROFILE=full [DEVICE=gpu]   rebuild reference results (autograder/references/)"
 	@echo "make base-models  rebuild the reference base models of 08_transfer_learning (data/models/)"
 	@echo "make vis-model    rebuild the reference ConvNet of 10_visualizing_convnets (data/models/10_visualizing_convnets/)"
 
@@ -66,9 +67,10 @@ samples: env
 	$(BIN)/python -m autograder.build_samples
 
 # Build on a quiet machine: the builder waits for the load to fade and records it; the time tables
-# (solutions' headers, README) are then regenerated from the new references.
+# (solutions' headers, README) are then regenerated from the new references. DEVICE=gpu records a GPU
+# run beside the CPU reference (refused where TensorFlow sees no GPU).
 references: env data
-	$(BIN)/python -m autograder.build_references --profile $(PROFILE)
+	$(BIN)/python -m autograder.build_references --profile $(PROFILE) --device $(DEVICE)
 	$(BIN)/python -m autograder.time_tables
 
 # The reference base models of 08_transfer_learning (data/models/*.keras + provenance.json; ~3-6 min on CPU).

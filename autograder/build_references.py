@@ -12,6 +12,12 @@ A run on a loaded machine (a load average above the core count that the run itse
 not shown to students (``autograder.time_tables``) and the tests reject it for a full profile. Before
 each run the builder waits (``--wait-quiet``) for the load of the previous one to fade. Other
 profiles' entries in the file are kept.
+
+Where a GPU is lent, ``--device gpu`` (``make references PROFILE=full DEVICE=gpu``) runs the same
+notebooks on the GPU that TensorFlow sees and records each run beside the CPU one, as
+``profiles.<profile>.gpu`` (results and provenance, the GPU's name among it): the time tables show its
+time in their GPU column, and the CPU run stays the reference the hidden checks grade against. Without
+a GPU it refuses and runs nothing.
 """
 
 import argparse
@@ -19,6 +25,7 @@ import datetime
 import json
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -99,6 +106,27 @@ def qualify(prov: dict) -> dict:
     args = (prov["load_average"]["before"], prov["load_average"]["after"], prov["cpu_seconds"], prov["run_seconds"])
     prov["other_load"], prov["quiet"] = other_load(*args), is_quiet(*args, prov["cores"])
     return prov
+
+
+def tensorflow_gpus() -> list[str]:
+    """The GPUs that TensorFlow sees in a fresh interpreter (the notebooks' kernels import it the same way)."""
+    probe = ("import os; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'; import tensorflow as tf; "
+             "print('\\n'.join(d.name for d in tf.config.list_physical_devices('GPU')))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
+    return [line for line in done.stdout.splitlines() if line.strip()]
+
+
+def store(existing: dict, profile: str, entry: dict, on_gpu: bool) -> None:
+    """Puts a run into the references: the CPU run as ``profiles.<profile>``, a GPU run beside it as
+    ``profiles.<profile>.gpu`` (its results and provenance only: the CPU run stays the graded reference)."""
+    if not on_gpu:
+        kept = existing["profiles"].get(profile, {}).get("gpu")
+        existing["profiles"][profile] = dict(entry, **({"gpu": kept} if kept else {}))
+        return
+    if profile not in existing["profiles"]:
+        raise RuntimeError(f"{existing['assignment']} [{profile}]: build the CPU reference first (the graded one), "
+                           f"then the GPU run beside it")
+    existing["profiles"][profile]["gpu"] = entry
 
 
 def read_references(assignment: str) -> dict:
@@ -182,6 +210,9 @@ def main(argv=None) -> int:
     parser.add_argument("--wait-quiet", type=float, default=300, metavar="SECONDS",
                         help="before each run, wait up to this long for the load average to fall under half "
                              "the core count (default 300; 0: do not wait)")
+    parser.add_argument("--device", choices=["cpu", "gpu"], default="cpu",
+                        help="gpu: run on the GPU that TensorFlow sees (refused without one) and record the run "
+                             "beside the CPU reference, as profiles.<profile>.gpu (default: cpu)")
     parser.add_argument("--requalify", action="store_true",
                         help="run nothing: recompute other_load and quiet of the recorded runs from their loads")
     args = parser.parse_args(argv)
@@ -191,14 +222,25 @@ def main(argv=None) -> int:
         return 0
     if args.profile is None:
         parser.error("--profile is required (quick or full)")
+    on_gpu = args.device == "gpu"
+    if on_gpu:
+        gpus = tensorflow_gpus()
+        if not gpus:
+            parser.error("--device gpu: TensorFlow sees no GPU here (install it with its CUDA libraries: "
+                         "pip install -e '.[gpu]', see the README's GPU section); nothing was run")
+        print(f"GPU run on {', '.join(gpus)} ({device()})")
     for aid in ids:
         if args.wait_quiet > 0:
             wait_until_quiet(args.wait_quiet)
         existing = read_references(aid)
         entry = build(aid, args.profile)
         names = entry.pop("recheck")
-        existing["profiles"][args.profile] = entry
+        store(existing, args.profile, entry, on_gpu)
         write_references(aid, existing)
+        if on_gpu:
+            prov = entry["provenance"]
+            print(f"{aid} [{args.profile}, GPU]: {prov['run_seconds']} s on {prov['device']}")
+            continue
         if names:
             print(f"  {aid}: {', '.join(names)} failed against the old references; checking against the new")
             recheck(aid, args.profile, names)

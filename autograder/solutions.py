@@ -22,8 +22,9 @@ def solution_namespace(aid: str, extra: dict | None = None, imports: bool = True
     Args:
         aid: the assignment.
         extra: names to put in the namespace first.
-        imports: also run the imports of the set-up cells (``tf``, ``keras``, ``layers`` ...) and the
-            ungraded cells that only define functions (helpers that an answer calls).
+        imports: also run the imports of the set-up cells (``tf``, ``keras``, ``layers`` ...). The ungraded
+            cells that only define functions (helpers that an answer calls, as 07's ``minibatches``) run
+            either way.
 
     Returns:
         the namespace, and ``{function: its def's source}``. Like IPython, each cell's source is
@@ -46,7 +47,7 @@ def solution_namespace(aid: str, extra: dict | None = None, imports: bool = True
                 for node in tree.body:
                     if isinstance(node, ast.FunctionDef):
                         defs[node.name] = ast.get_source_segment(source, node)
-            elif imports and not meta.get("grade"):
+            elif not meta.get("grade"):
                 # the imports of the set-up cells (tf, keras, layers ...), and the helpers of cells that
                 # only define functions (07's minibatches, which its train_convnet calls); nothing else
                 try:
@@ -66,6 +67,6 @@ def solution_namespace(aid: str, extra: dict | None = None, imports: bool = True
                         exec(compile(source, filename, "exec"), namespace)
                     except NameError:
                         pass  # an experiment's helper whose defaults read the notebook's state (SEED ...)
-                elif kept:
+                elif kept and imports:
                     exec(compile(ast.Module(body=kept, type_ignores=[]), "<set-up>", "exec"), namespace)
     return namespace, defs

@@ -1,6 +1,7 @@
-"""The reference builder's bookkeeping: failed cells, the quiet rule, waiting for the load to fade."""
+"""The reference builder's bookkeeping: failed cells, the quiet rule, waiting for the load to fade, GPU runs."""
 
 import nbformat
+import pytest
 
 from autograder import build_references
 
@@ -71,3 +72,32 @@ def test_git_commit_says_when_solutions_are_not_committed(tmp_path):
     assert not git_commit(tmp_path).endswith("+changes")
     (tmp_path / "solutions" / "01_a" / "01_a.ipynb").write_text('{"cells": []}')
     assert git_commit(tmp_path).endswith("+changes")
+
+
+def _run(seconds: float, device: str) -> dict:
+    return {"results": {"test_accuracy": 0.9}, "provenance": {"run_seconds": seconds, "device": device}}
+
+
+def test_a_gpu_run_goes_beside_the_cpu_reference_and_survives_a_cpu_rebuild():
+    refs = {"assignment": "07_keras_convnets", "profiles": {}}
+    build_references.store(refs, "full", _run(250.0, "CPU: x86_64"), on_gpu=False)
+    build_references.store(refs, "full", _run(31.0, "GPU: NVIDIA H200"), on_gpu=True)
+    assert refs["profiles"]["full"]["provenance"]["run_seconds"] == 250.0  # the graded reference: still the CPU run
+    assert refs["profiles"]["full"]["gpu"]["provenance"]["device"] == "GPU: NVIDIA H200"
+    build_references.store(refs, "full", _run(240.0, "CPU: x86_64"), on_gpu=False)
+    assert refs["profiles"]["full"]["provenance"]["run_seconds"] == 240.0
+    assert refs["profiles"]["full"]["gpu"]["provenance"]["run_seconds"] == 31.0
+
+
+def test_a_gpu_run_needs_the_cpu_reference_first():
+    refs = {"assignment": "07_keras_convnets", "profiles": {}}
+    with pytest.raises(RuntimeError, match="CPU reference first"):
+        build_references.store(refs, "full", _run(31.0, "GPU: NVIDIA H200"), on_gpu=True)
+
+
+def test_device_gpu_without_a_gpu_runs_nothing(monkeypatch, capsys):
+    monkeypatch.setattr(build_references, "tensorflow_gpus", lambda: [])
+    monkeypatch.setattr(build_references, "build", lambda *a: pytest.fail("a notebook was run"))
+    with pytest.raises(SystemExit):
+        build_references.main(["--profile", "full", "--device", "gpu", "07_keras_convnets"])
+    assert "TensorFlow sees no GPU" in capsys.readouterr().err

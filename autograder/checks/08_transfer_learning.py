@@ -211,12 +211,12 @@ def _verify_build(case: Case, out) -> None:
 # --------------------------------------------------------------------------- run_transfer_experiment
 
 # Grader-chosen configuration per profile. Full: the notebook's ab_random setting with another seed, so
-# another training subset and initialization, at n = 0 and 5 only (6 models, about 28 s on 2 cores; n = 2 added
-# 14 s and no mistake that n = 0 and 5 miss). Quick (CI, 50 labels per class, 4 epochs, where seed-to-seed spread is
+# another training subset and initialization, at n = 5 only (3 models, about 14 s on 2 cores: each n costs that
+# much, and no mistake shows at n = 0 or 2 that n = 5 misses; the quick profile and the visible test check n = 0). Quick (CI, 50 labels per class, 4 epochs, where seed-to-seed spread is
 # large): the notebook's own setting and seed, which a correct implementation of the recipe reproduces.
 CONFIGS = {
     "quick": dict(per_class=50, test_per_class=100, layer_counts=[0, 5], epochs=4, seed=0),
-    "full": dict(per_class=100, test_per_class=500, layer_counts=[0, 5], epochs=20, seed=1),
+    "full": dict(per_class=100, test_per_class=500, layer_counts=[5], epochs=20, seed=1),
 }
 # Largest |accuracy - reference| accepted, per profile.
 # - quick: the notebook's seed and data, so a correct recipe reproduces the reference up to round-off;
@@ -320,9 +320,10 @@ def _verify_experiment(case: Case, out) -> None:
     for variant in acc:
         for n, a in acc[variant].items():
             assert_true(0.0 <= a <= 1.0, f"{variant} at n={n}: {a} is not an accuracy in [0, 1]")
-    assert_close([acc["AnB"][0], acc["AnB+"][0]], [acc["BnB"][0]] * 2, what="AnB and AnB+ at n = 0", tol=1e-6,
-                 compared_with="BnB at n = 0 (the same network from scratch)",
-                 hint="call keras.utils.set_random_seed(seed) right before building each model")
+    if 0 in counts:
+        assert_close([acc["AnB"][0], acc["AnB+"][0]], [acc["BnB"][0]] * 2, what="AnB and AnB+ at n = 0", tol=1e-6,
+                     compared_with="BnB at n = 0 (the same network from scratch)",
+                     hint="call keras.utils.set_random_seed(seed) right before building each model")
     for a, b, hint in (("AnB", "AnB+", "AnB must freeze the copied layers (fine_tune=False), AnB+ must not"),
                        ("BnB", "AnB", "BnB transfers from base_b, AnB from base_a")):
         same = all(abs(acc[a][n] - acc[b][n]) < 1e-9 for n in counts if n > 0)
