@@ -212,8 +212,9 @@ def _verify_build(case: Case, out) -> None:
 
 # Grader-chosen configuration per profile. Full: the notebook's ab_random setting with another seed, so
 # another training subset and initialization, at n = 5 only (3 models, about 14 s on 2 cores: each n costs that
-# much, and no mistake shows at n = 0 or 2 that n = 5 misses; the quick profile and the visible test check n = 0). Quick (CI, 50 labels per class, 4 epochs, where seed-to-seed spread is
-# large): the notebook's own setting and seed, which a correct implementation of the recipe reproduces.
+# much, and no mistake shows at n = 0 or 2 that n = 5 misses; the quick profile and the visible test check
+# n = 0). Quick (CI, 50 labels per class, 4 epochs, where seed-to-seed spread is large): the notebook's own
+# setting and seed, which a correct implementation of the recipe reproduces.
 CONFIGS = {
     "quick": dict(per_class=50, test_per_class=100, layer_counts=[0, 5], epochs=4, seed=0),
     "full": dict(per_class=100, test_per_class=500, layer_counts=[5], epochs=20, seed=1),
