@@ -72,5 +72,22 @@ def test_grading_kernel_records_no_results():
 
     class Settings:
         profile = "quick"
+        threads = None
 
     assert _kernel_env(Settings(), None)[protocol.RESULTS_FILE_ENV] == ""
+
+
+def test_a_grading_kernel_gets_its_share_of_the_cores():
+    """Two workers on 2 cores: each kernel's NumPy and TensorFlow use 1 thread; unset, the libraries choose."""
+    from grader.autograde import kernel_threads
+    from grader.engine import _kernel_env
+
+    class Settings:
+        profile = "quick"
+        threads = kernel_threads(workers=2, cores=2)
+
+    env = _kernel_env(Settings(), None)
+    assert [env[k] for k in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")] == ["1"] * 3
+    assert kernel_threads(workers=1, cores=2) == 2 and kernel_threads(workers=3, cores=2) == 1
+    Settings.threads = None
+    assert "TF_NUM_INTRAOP_THREADS" not in _kernel_env(Settings(), None)
