@@ -58,15 +58,14 @@ def solution_namespace(aid: str, extra: dict | None = None, imports: bool = True
                     continue
                 wanted = (ast.Import, ast.ImportFrom, ast.FunctionDef)
                 helpers_only = tree.body and all(isinstance(n, wanted) or _is_docstring(n) for n in tree.body)
-                kept = tree.body if helpers_only else [n for n in tree.body
-                                                       if isinstance(n, (ast.Import, ast.ImportFrom))]
-                if kept and helpers_only:  # the whole cell: keep its source where AutoGraph and inspect look
+                if helpers_only:  # the whole cell: keep its source where AutoGraph and inspect look
                     filename = f"<helpers {nb_path.stem} {nb.cells.index(cell)}>"
                     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
                     try:
                         exec(compile(source, filename, "exec"), namespace)
                     except NameError:
                         pass  # an experiment's helper whose defaults read the notebook's state (SEED ...)
-                elif kept and imports:
+                elif imports:
+                    kept = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
                     exec(compile(ast.Module(body=kept, type_ignores=[]), "<set-up>", "exec"), namespace)
     return namespace, defs

@@ -300,7 +300,7 @@ def autograde(submissions_dir: Path, out_dir: Path, assignments: list[str] | Non
     out_dir.mkdir(parents=True, exist_ok=True)
     overrides = dict(limits or {})
     # Each kernel gets its share of the cores (a Dask cluster's machines are not known here: their defaults).
-    threads = None if scheduler or os.environ.get("NOTHREADS") else kernel_threads(workers)
+    threads = None if scheduler else kernel_threads(workers)
     subs = discover(submissions_dir, assignments)
     tasks, limit_notes = {}, {}
     for sub in subs:
